@@ -1,0 +1,1 @@
+export { ConfigError, defaultConfig, type HubConfig, type LoadConfigOptions, loadConfig, parseConfigText } from './load.ts';
