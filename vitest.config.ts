@@ -2,13 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     // Integration tests share one broker, one Connect worker and one database: run files one at a time.
     fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 240_000,
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results.json' },
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
+          // Brings the local stack up (or reuses a running one) and migrates, once per run.
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

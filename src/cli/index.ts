@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { registerBenchCommand } from './bench.ts';
+import { registerMigrateCommand } from './migrate.ts';
+import { registerStackCommand } from './stack.ts';
+import { registerStartCommand } from './start.ts';
+import { registerDemoCommand } from './demo.ts';
+import { registerMappingsCommand } from './mappings.ts';
+import { registerServicenowCommand } from './servicenow.ts';
+
+const program = new Command('iot-hub')
+  .description('IoT Integration Hub: telemetry enrichment, CDC, warehouse, data quality, ServiceNow and GraphQL.')
+  .option('-c, --config <file>', 'config file (default: $HUB_CONFIG, then ./iot-hub.yaml)')
+  .showHelpAfterError();
+
+// Each command lives in its own file and registers itself here.
+registerStackCommand(program);
+registerMigrateCommand(program);
+registerStartCommand(program);
+registerDemoCommand(program);
+registerBenchCommand(program);
+registerMappingsCommand(program);
+registerServicenowCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  console.error(`iot-hub: ${(err as Error).message}`);
+  process.exitCode = process.exitCode || 1;
+}
