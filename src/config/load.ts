@@ -95,7 +95,8 @@ function substituteEnv(node: Node | null, file: string, lc: LineCounter, env: No
     return;
   }
   if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
-    node.value = node.value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt?: string) => {
+    const text: string = node.value;
+    const substituted = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt?: string) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
       if (dflt !== undefined) return dflt;
@@ -105,7 +106,7 @@ function substituteEnv(node: Node | null, file: string, lc: LineCounter, env: No
       );
     });
     // A substituted number stays a number, so `port: ${PORT}` validates as an integer.
-    if (/^-?\d+$/.test(node.value)) node.value = Number(node.value);
+    node.value = /^-?\d+$/.test(substituted) ? Number(substituted) : substituted;
   }
 }
 

@@ -1,0 +1,23 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.ts';
+import { startHub } from '../hub.ts';
+
+/** `iot-hub start`: runs the hub with the configured (or default local) services until SIGTERM/SIGINT. */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the hub: HTTP (/healthz, /readyz, /metrics) and every stage that is configured')
+    .option('-p, --port <port>', 'HTTP port (default from config: 4000)')
+    .action(async (options: { port?: string }) => {
+      const config = loadConfig({ file: program.opts().config });
+      if (options.port) config.http.port = Number(options.port);
+      const hub = await startHub(config);
+      const shutdown = async (signal: string) => {
+        hub.logger.info({ signal }, 'shutting down');
+        await hub.stop();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+    });
+}

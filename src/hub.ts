@@ -1,0 +1,52 @@
+import type { HubConfig } from './config/index.ts';
+import { createKnex } from './db/index.ts';
+import { createKafka } from './kafka/index.ts';
+import { createLogger, type HubHttpServer, type Logger, startHttpServer, startTracing, stopTracing } from './observability/index.ts';
+import { Redis } from 'ioredis';
+
+export interface RunningHub {
+  logger: Logger;
+  http: HubHttpServer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: starts tracing, the HTTP port and the stages, and wires readiness checks for each
+ * dependency. Stages join here as they arrive.
+ */
+export async function startHub(config: HubConfig): Promise<RunningHub> {
+  const logger = createLogger(config.log.level);
+  const tracing = startTracing();
+  const db = createKnex(config.database.url, config.database.poolMax);
+  const kafkaAdmin = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-health`, retries: 0, logLevel: 'nothing' }).admin();
+  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+
+  const http = await startHttpServer(config.http.port, [
+    { name: 'postgres', check: async () => void (await db.raw('SELECT 1')) },
+    {
+      name: 'kafka',
+      check: async () => {
+        await kafkaAdmin.connect();
+        await kafkaAdmin.describeCluster();
+      },
+    },
+    { name: 'redis', check: async () => void (await redis.ping()) },
+  ]);
+  logger.info(
+    { port: http.port, config: config.file ?? '(defaults)', otlpExport: tracing.exporting },
+    `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
+  );
+
+  return {
+    logger,
+    http,
+    async stop() {
+      await http.close();
+      await kafkaAdmin.disconnect().catch(() => {});
+      redis.disconnect();
+      await db.destroy();
+      await stopTracing();
+    },
+  };
+}
