@@ -10,7 +10,9 @@ if (!existsSync(file)) {
 const r = JSON.parse(readFileSync(file, 'utf8'));
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 // A suite that fails to load counts as a failure even though none of its tests ran.
-const brokenSuites = (r.testResults ?? []).filter((s) => s.status === 'failed' && s.assertionResults.length === 0).length;
+const brokenSuites = (r.testResults ?? []).filter(
+  (s) => s.status === 'failed' && s.assertionResults.length === 0,
+).length;
 const failed = r.numFailedTests + brokenSuites;
 console.log(`${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -1,8 +1,15 @@
+import { Redis } from 'ioredis';
 import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
 import { createKafka } from './kafka/index.ts';
-import { createLogger, type HubHttpServer, type Logger, startHttpServer, startTracing, stopTracing } from './observability/index.ts';
-import { Redis } from 'ioredis';
+import {
+  createLogger,
+  type HubHttpServer,
+  type Logger,
+  startHttpServer,
+  startTracing,
+  stopTracing,
+} from './observability/index.ts';
 
 export interface RunningHub {
   logger: Logger;
@@ -18,7 +25,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   const logger = createLogger(config.log.level);
   const tracing = startTracing();
   const db = createKnex(config.database.url, config.database.poolMax);
-  const kafkaAdmin = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-health`, retries: 0, logLevel: 'nothing' }).admin();
+  const kafkaAdmin = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: `${config.kafka.clientId}-health`,
+    retries: 0,
+    logLevel: 'nothing',
+  }).admin();
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 

@@ -13,9 +13,15 @@ export interface ConnectorStatus {
 }
 
 /** Reads a connector definition file, applying `overrides` to its config. */
-export function readConnectorDefinition(file: string, overrides: Record<string, string> = {}): ConnectorDefinition {
+export function readConnectorDefinition(
+  file: string,
+  overrides: Record<string, string> = {},
+): ConnectorDefinition {
   const def = JSON.parse(readFileSync(file, 'utf8')) as ConnectorDefinition;
-  return { name: overrides.name ?? def.name, config: { ...def.config, ...overrides, name: overrides.name ?? def.name } };
+  return {
+    name: overrides.name ?? def.name,
+    config: { ...def.config, ...overrides, name: overrides.name ?? def.name },
+  };
 }
 
 /** A small client of Kafka Connect's REST API. */
@@ -31,7 +37,12 @@ export class ConnectClient {
   }
 
   async status(name: string): Promise<ConnectorStatus | null> {
-    return this.request<ConnectorStatus>('GET', `/connectors/${encodeURIComponent(name)}/status`, undefined, true);
+    return this.request<ConnectorStatus>(
+      'GET',
+      `/connectors/${encodeURIComponent(name)}/status`,
+      undefined,
+      true,
+    );
   }
 
   async deleteConnector(name: string): Promise<void> {
@@ -49,13 +60,25 @@ export class ConnectClient {
       const s = await this.status(name);
       const failed = s && [s.connector, ...s.tasks].find((t) => t.state === 'FAILED');
       if (failed) throw new Error(`connector ${name} failed: ${(failed.trace ?? '').split('\n')[0]}`);
-      if (s && s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING')) return s;
-      if (Date.now() > deadline) throw new Error(`connector ${name} not running after ${timeoutMs} ms (status: ${JSON.stringify(s)})`);
+      if (
+        s &&
+        s.connector.state === 'RUNNING' &&
+        s.tasks.length > 0 &&
+        s.tasks.every((t) => t.state === 'RUNNING')
+      )
+        return s;
+      if (Date.now() > deadline)
+        throw new Error(`connector ${name} not running after ${timeoutMs} ms (status: ${JSON.stringify(s)})`);
       await new Promise((r) => setTimeout(r, 300));
     }
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, allow404 = false): Promise<T | null> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    allow404 = false,
+  ): Promise<T | null> {
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
@@ -64,7 +87,9 @@ export class ConnectClient {
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (err) {
-      throw new Error(`Kafka Connect is not reachable at ${this.url} (${String((err as Error).cause ?? err)}); run \`iot-hub stack up\`.`);
+      throw new Error(
+        `Kafka Connect is not reachable at ${this.url} (${String((err as Error).cause ?? err)}); run \`iot-hub stack up\`.`,
+      );
     }
     if (allow404 && res.status === 404) return null;
     const text = await res.text();

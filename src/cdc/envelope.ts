@@ -8,7 +8,14 @@
 export type ChangeOp = 'c' | 'u' | 'd' | 'r' | 't' | 'm';
 
 /** `source.snapshot` is a string enum, not a boolean, whatever the docs' example shows. */
-export type SnapshotMarker = 'true' | 'first' | 'first_in_data_collection' | 'last_in_data_collection' | 'last' | 'false' | 'incremental';
+export type SnapshotMarker =
+  | 'true'
+  | 'first'
+  | 'first_in_data_collection'
+  | 'last_in_data_collection'
+  | 'last'
+  | 'false'
+  | 'incremental';
 
 export interface PostgresSource {
   version: string;
@@ -61,17 +68,24 @@ export class ChangeEventError extends Error {
 const ops = new Set<ChangeOp>(['c', 'u', 'd', 'r', 't', 'm']);
 
 /** Parses a Kafka record's key and value (raw bytes or text) into a typed change event or tombstone. */
-export function parseChangeEvent(key: Buffer | string | null, value: Buffer | string | null): ChangeEvent | Tombstone {
+export function parseChangeEvent(
+  key: Buffer | string | null,
+  value: Buffer | string | null,
+): ChangeEvent | Tombstone {
   const parsedKey = key === null ? null : (parseJson(key, 'key') as Row | null);
   if (value === null) return { kind: 'tombstone', key: parsedKey };
   const v = parseJson(value, 'value');
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ChangeEventError('value is not a JSON object');
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new ChangeEventError('value is not a JSON object');
   const e = v as Record<string, unknown>;
-  if (typeof e.op !== 'string' || !ops.has(e.op as ChangeOp)) throw new ChangeEventError(`op ${JSON.stringify(e.op)} is not one of c, u, d, r, t, m`);
+  if (typeof e.op !== 'string' || !ops.has(e.op as ChangeOp))
+    throw new ChangeEventError(`op ${JSON.stringify(e.op)} is not one of c, u, d, r, t, m`);
   const source = e.source as PostgresSource | undefined;
-  if (!source || typeof source !== 'object' || typeof source.table !== 'string') throw new ChangeEventError('source block is missing');
+  if (!source || typeof source !== 'object' || typeof source.table !== 'string')
+    throw new ChangeEventError('source block is missing');
   const op = e.op as ChangeOp;
-  if ((op === 'c' || op === 'r' || op === 'u') && !isRow(e.after)) throw new ChangeEventError(`op ${op} has no after row`);
+  if ((op === 'c' || op === 'r' || op === 'u') && !isRow(e.after))
+    throw new ChangeEventError(`op ${op} has no after row`);
   if (op === 'd' && !isRow(e.before)) throw new ChangeEventError('delete has no before row');
   return {
     kind: 'change',

@@ -1,4 +1,9 @@
-export { ConnectClient, type ConnectorDefinition, type ConnectorStatus, readConnectorDefinition } from './connect-rest.ts';
+export {
+  ConnectClient,
+  type ConnectorDefinition,
+  type ConnectorStatus,
+  readConnectorDefinition,
+} from './connect-rest.ts';
 export {
   type ChangeEvent,
   ChangeEventError,

@@ -17,7 +17,9 @@ export function registerBenchCommand(program: Command): void {
     .action(async (name: string, args: string[]) => {
       const file = path.join(benchDir, `${name}.ts`);
       if (!existsSync(file)) {
-        const known = readdirSync(benchDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+        const known = readdirSync(benchDir)
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => f.slice(0, -3));
         throw new Error(`no benchmark '${name}'; known: ${known.join(', ') || '(none yet)'}`);
       }
       const child = spawn(process.execPath, [file, ...args], { stdio: 'inherit' });

@@ -1,14 +1,16 @@
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench.ts';
-import { registerMigrateCommand } from './migrate.ts';
-import { registerStackCommand } from './stack.ts';
-import { registerStartCommand } from './start.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerMappingsCommand } from './mappings.ts';
+import { registerMigrateCommand } from './migrate.ts';
 import { registerServicenowCommand } from './servicenow.ts';
+import { registerStackCommand } from './stack.ts';
+import { registerStartCommand } from './start.ts';
 
 const program = new Command('iot-hub')
-  .description('IoT Integration Hub: telemetry enrichment, CDC, warehouse, data quality, ServiceNow and GraphQL.')
+  .description(
+    'IoT Integration Hub: telemetry enrichment, CDC, warehouse, data quality, ServiceNow and GraphQL.',
+  )
   .option('-c, --config <file>', 'config file (default: $HUB_CONFIG, then ./iot-hub.yaml)')
   .showHelpAfterError();
 

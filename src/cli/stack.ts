@@ -4,17 +4,25 @@ import { type StackStatus, stackDown, stackStatus, stackUp } from '../devtools/s
 
 /** `iot-hub stack up|down|status`: the local Kafka, Connect + Debezium, PostgreSQL and Redis. */
 export function registerStackCommand(program: Command): void {
-  const stack = program.command('stack').description('the local stack: Kafka (KRaft), Kafka Connect + Debezium, PostgreSQL, Redis');
+  const stack = program
+    .command('stack')
+    .description('the local stack: Kafka (KRaft), Kafka Connect + Debezium, PostgreSQL, Redis');
   const log = (line: string) => console.log(line);
 
   stack
     .command('up')
-    .description('assemble (first run only) and start Kafka and Connect; prepare PostgreSQL for CDC; check Redis')
+    .description(
+      'assemble (first run only) and start Kafka and Connect; prepare PostgreSQL for CDC; check Redis',
+    )
     .action(async () => {
       const config = loadConfig({ file: program.opts().config });
       const result = await stackUp(config, log);
-      if (result.alreadyUp) log(`stack already up; nothing to do (checked in ${result.seconds.toFixed(1)} s)`);
-      else log(`stack up in ${result.seconds.toFixed(1)} s${result.started.length ? ` (started ${result.started.join(', ')})` : ''}`);
+      if (result.alreadyUp)
+        log(`stack already up; nothing to do (checked in ${result.seconds.toFixed(1)} s)`);
+      else
+        log(
+          `stack up in ${result.seconds.toFixed(1)} s${result.started.length ? ` (started ${result.started.join(', ')})` : ''}`,
+        );
       printStatus(result.status);
     });
 
@@ -23,7 +31,11 @@ export function registerStackCommand(program: Command): void {
     .description('stop the Kafka and Connect processes this stack started; PostgreSQL and Redis keep running')
     .action(async () => {
       const stopped = await stackDown(log);
-      log(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing to stop: no process started by this stack is running');
+      log(
+        stopped.length
+          ? `stopped ${stopped.join(', ')}`
+          : 'nothing to stop: no process started by this stack is running',
+      );
     });
 
   stack

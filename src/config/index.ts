@@ -1,1 +1,8 @@
-export { ConfigError, defaultConfig, type HubConfig, type LoadConfigOptions, loadConfig, parseConfigText } from './load.ts';
+export {
+  ConfigError,
+  defaultConfig,
+  type HubConfig,
+  type LoadConfigOptions,
+  loadConfig,
+  parseConfigText,
+} from './load.ts';

@@ -16,7 +16,13 @@ export interface HubConfig {
   redis: { url: string };
   servicenow: {
     url: string;
-    auth: { mode: 'basic' | 'oauth'; username: string; password: string; clientId: string; clientSecret: string };
+    auth: {
+      mode: 'basic' | 'oauth';
+      username: string;
+      password: string;
+      clientId: string;
+      clientSecret: string;
+    };
   };
   connect: { url: string };
   http: { port: number };
@@ -29,7 +35,13 @@ export const defaultConfig: Omit<HubConfig, 'file'> = {
   redis: { url: 'redis://127.0.0.1:6379' },
   servicenow: {
     url: 'http://127.0.0.1:18090',
-    auth: { mode: 'basic', username: 'admin', password: 'admin', clientId: 'hub', clientSecret: 'hub-secret' },
+    auth: {
+      mode: 'basic',
+      username: 'admin',
+      password: 'admin',
+      clientId: 'hub',
+      clientSecret: 'hub-secret',
+    },
   },
   connect: { url: 'http://127.0.0.1:18083' },
   http: { port: 4000 },
@@ -82,7 +94,9 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   substituteEnv(doc.contents, file, lineCounter, env);
   const value = (doc.toJS() ?? {}) as unknown;
   if (!validateConfig(value)) {
-    const messages = (validateConfig.errors ?? []).map((e) => describeError(e, doc.contents, file, lineCounter));
+    const messages = (validateConfig.errors ?? []).map((e) =>
+      describeError(e, doc.contents, file, lineCounter),
+    );
     throw new ConfigError(messages.join('\n'));
   }
   return value as Record<string, unknown>;
@@ -96,15 +110,18 @@ function substituteEnv(node: Node | null, file: string, lc: LineCounter, env: No
   }
   if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
     const text: string = node.value;
-    const substituted = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt?: string) => {
-      const v = env[name];
-      if (v !== undefined && v !== '') return v;
-      if (dflt !== undefined) return dflt;
-      const pos = lc.linePos(node.range?.[0] ?? 0);
-      throw new ConfigError(
-        `${file}:${pos.line}:${pos.col}: environment variable ${name} is not set; set it or write \${${name}:-default}.`,
-      );
-    });
+    const substituted = text.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_m, name: string, dflt?: string) => {
+        const v = env[name];
+        if (v !== undefined && v !== '') return v;
+        if (dflt !== undefined) return dflt;
+        const pos = lc.linePos(node.range?.[0] ?? 0);
+        throw new ConfigError(
+          `${file}:${pos.line}:${pos.col}: environment variable ${name} is not set; set it or write \${${name}:-default}.`,
+        );
+      },
+    );
     // A substituted number stays a number, so `port: ${PORT}` validates as an integer.
     node.value = /^-?\d+$/.test(substituted) ? Number(substituted) : substituted;
   }
@@ -157,7 +174,10 @@ function nodeAt(root: Node | null, segments: string[], e: ErrorObject): Node | n
   return n;
 }
 
-function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+): Record<string, unknown> {
   for (const [k, v] of Object.entries(source)) {
     const t = target[k];
     if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) {
@@ -171,7 +191,10 @@ function deepMerge(target: Record<string, unknown>, source: Record<string, unkno
 
 function applyEnvOverrides(c: Omit<HubConfig, 'file'>, env: NodeJS.ProcessEnv): void {
   if (env.DATABASE_URL) c.database.url = env.DATABASE_URL;
-  if (env.KAFKA_BROKERS) c.kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  if (env.KAFKA_BROKERS)
+    c.kafka.brokers = env.KAFKA_BROKERS.split(',')
+      .map((b) => b.trim())
+      .filter(Boolean);
   if (env.REDIS_URL) c.redis.url = env.REDIS_URL;
   if (env.SERVICENOW_URL) c.servicenow.url = env.SERVICENOW_URL;
 }

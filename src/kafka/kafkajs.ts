@@ -27,7 +27,12 @@ process.on('warning', (warning) => {
   for (const listener of defaultWarningListeners) listener(warning);
 });
 
-const logLevels = { nothing: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO };
+const logLevels = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+};
 
 /** The kafkajs implementation of the hub's Kafka interface. */
 export function createKafkajsClient(connection: KafkaConnection): HubKafka {
@@ -120,7 +125,14 @@ function wrapConsumer(kafka: Kafka, options: ConsumerOptions): HubConsumer {
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
+        eachBatch: async ({
+          batch,
+          heartbeat,
+          isRunning,
+          isStale,
+          resolveOffset,
+          commitOffsetsIfNecessary,
+        }) => {
           await handler(
             {
               topic: batch.topic,

@@ -25,7 +25,11 @@ export interface OutgoingMessage {
 
 export interface HubProducer {
   connect(): Promise<void>;
-  send(topic: string, messages: OutgoingMessage[], options?: { compression?: 'none' | 'gzip' }): Promise<void>;
+  send(
+    topic: string,
+    messages: OutgoingMessage[],
+    options?: { compression?: 'none' | 'gzip' },
+  ): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -92,7 +96,10 @@ export interface HubAdmin {
   /** Committed offsets of a consumer group on a topic (-1 where none). */
   groupOffsets(groupId: string, topic: string): Promise<{ partition: number; offset: string }[]>;
   deleteGroups(groupIds: string[]): Promise<void>;
-  describeCluster(): Promise<{ clusterId: string; brokers: { nodeId: number; host: string; port: number }[] }>;
+  describeCluster(): Promise<{
+    clusterId: string;
+    brokers: { nodeId: number; host: string; port: number }[];
+  }>;
   disconnect(): Promise<void>;
 }
 

@@ -22,7 +22,11 @@ export interface HubHttpServer {
  * The hub's one HTTP port: /healthz (the process is alive), /readyz (each dependency, 503 when any is down),
  * /metrics (Prometheus text). Stages mount their own paths with route().
  */
-export async function startHttpServer(port: number, checks: ReadinessCheck[], host = '0.0.0.0'): Promise<HubHttpServer> {
+export async function startHttpServer(
+  port: number,
+  checks: ReadinessCheck[],
+  host = '0.0.0.0',
+): Promise<HubHttpServer> {
   const routes = new Map<string, RouteHandler>();
   routes.set('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   routes.set('/readyz', async (_req, res) => {
@@ -38,7 +42,10 @@ export async function startHttpServer(port: number, checks: ReadinessCheck[], ho
       }),
     );
     const ready = results.every(([, r]) => r.up);
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', dependencies: Object.fromEntries(results) });
+    sendJson(res, ready ? 200 : 503, {
+      status: ready ? 'ready' : 'not ready',
+      dependencies: Object.fromEntries(results),
+    });
   });
   routes.set('/metrics', async (_req, res) => {
     res.writeHead(200, { 'content-type': metricsRegistry.contentType });
@@ -56,7 +63,11 @@ export async function startHttpServer(port: number, checks: ReadinessCheck[], ho
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`HTTP port ${port} is in use; stop the other process or pass --port`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`HTTP port ${port} is in use; stop the other process or pass --port`)
+          : err,
+      ),
     );
     server.listen(port, host, resolve);
   });
@@ -74,5 +85,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  ]);
 }

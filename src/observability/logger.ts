@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /**
  * The hub's JSON logger. Each line carries the active OpenTelemetry trace and span ids, so logs and traces join.

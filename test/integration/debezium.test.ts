@@ -22,7 +22,10 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
   const connect = new ConnectClient(inject('connectUrl'));
   const kafka = createKafka({ brokers: inject('kafkaBrokers'), clientId: 'test-debezium' });
   // The CDC role owns the mdm database, so it owns the table it creates and may add it to a publication.
-  const mdmUrl = withDatabase(inject('serverUrl'), 'mdm').replace(/\/\/[^@/]*@/, `//${cdcRole.name}:${cdcRole.password}@`);
+  const mdmUrl = withDatabase(inject('serverUrl'), 'mdm').replace(
+    /\/\/[^@/]*@/,
+    `//${cdcRole.name}:${cdcRole.password}@`,
+  );
   const db = new pg.Client({ connectionString: mdmUrl });
 
   beforeAll(async () => {
@@ -48,9 +51,10 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
     await connect.deleteConnector(name).catch(() => {});
     // The slot is dropped on a graceful stop; make sure, since a left-over slot pins WAL forever.
     await new Promise((r) => setTimeout(r, 1000));
-    await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [
-      `test_slot_${suffix}`,
-    ]);
+    await db.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+      [`test_slot_${suffix}`],
+    );
     await db.query(`DROP PUBLICATION IF EXISTS test_pub_${suffix}`);
     await db.query(`DROP TABLE IF EXISTS ${table}`);
     await db.end();
@@ -61,24 +65,46 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
   });
 
   it('turns a snapshot row, an insert, an update and a delete into typed events with a tombstone', async () => {
-    await db.query(`INSERT INTO ${table} VALUES ('dev-1', 'sensor-1', 1.20, '2026-08-20T10:15:30.123456Z', '{"room":"lab"}')`);
+    await db.query(
+      `INSERT INTO ${table} VALUES ('dev-1', 'sensor-1', 1.20, '2026-08-20T10:15:30.123456Z', '{"room":"lab"}')`,
+    );
     await db.query(`UPDATE ${table} SET firmware = 1.30 WHERE id = 'dev-1'`);
     await db.query(`DELETE FROM ${table} WHERE id = 'dev-1'`);
 
     const events = await readEvents(`${prefix}.public.${table}`, 5);
-    const [snapshot, insert, update, del, tombstone] = events as [ChangeEvent, ChangeEvent, ChangeEvent, ChangeEvent, Tombstone];
+    const [snapshot, insert, update, del, tombstone] = events as [
+      ChangeEvent,
+      ChangeEvent,
+      ChangeEvent,
+      ChangeEvent,
+      Tombstone,
+    ];
 
     expect(snapshot.op).toBe('r');
-    expect(['true', 'first', 'last', 'first_in_data_collection', 'last_in_data_collection']).toContain(snapshot.source.snapshot);
+    expect(['true', 'first', 'last', 'first_in_data_collection', 'last_in_data_collection']).toContain(
+      snapshot.source.snapshot,
+    );
     expect(snapshot.after).toMatchObject({ id: 'dev-0', name: 'before-snapshot', firmware: '0.90' });
 
     expect(insert.op).toBe('c');
     expect(insert.key).toEqual({ id: 'dev-1' });
     expect(insert.before).toBeNull();
     // decimal.handling.mode=string keeps numeric exact; jsonb arrives as a string holding JSON.
-    expect(insert.after).toMatchObject({ id: 'dev-1', name: 'sensor-1', firmware: '1.20', last_seen: '2026-08-20T10:15:30.123456Z' });
+    expect(insert.after).toMatchObject({
+      id: 'dev-1',
+      name: 'sensor-1',
+      firmware: '1.20',
+      last_seen: '2026-08-20T10:15:30.123456Z',
+    });
     expect(JSON.parse(insert.after?.attrs as string)).toEqual({ room: 'lab' });
-    expect(insert.source).toMatchObject({ connector: 'postgresql', name: prefix, db: 'mdm', schema: 'public', table, snapshot: 'false' });
+    expect(insert.source).toMatchObject({
+      connector: 'postgresql',
+      name: prefix,
+      db: 'mdm',
+      schema: 'public',
+      table,
+      snapshot: 'false',
+    });
     expect(typeof insert.source.lsn).toBe('number');
     expect(typeof insert.source.txId).toBe('number');
 
@@ -100,7 +126,8 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
     // The topic appears with the first event; wait for it rather than racing auto-creation.
     const admin = kafka.admin();
     await admin.connect();
-    for (let i = 0; i < 100 && !(await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 100 && !(await admin.listTopics()).includes(topic); i++)
+      await new Promise((r) => setTimeout(r, 200));
     await admin.disconnect();
     await consumer.subscribe([topic]);
     const events: (ChangeEvent | Tombstone)[] = [];

@@ -24,7 +24,12 @@ describe('kafka client against the real broker', () => {
     const producer = kafka.producer();
     await producer.connect();
     await producer.send(topic, [
-      { key: 'dev-1', value: JSON.stringify({ n: 1 }), headers: { traceparent: '00-abc-def-01' }, partition: 0 },
+      {
+        key: 'dev-1',
+        value: JSON.stringify({ n: 1 }),
+        headers: { traceparent: '00-abc-def-01' },
+        partition: 0,
+      },
       { key: 'dev-2', value: JSON.stringify({ n: 2 }), partition: 1 },
     ]);
     await producer.send(
@@ -62,7 +67,11 @@ describe('kafka client against the real broker', () => {
     await consumer.stop();
     await consumer.disconnect();
 
-    const byValue = received.map((m) => ({ key: m.key?.toString(), value: m.value?.toString() ?? null, p: m.partition }));
+    const byValue = received.map((m) => ({
+      key: m.key?.toString(),
+      value: m.value?.toString() ?? null,
+      p: m.partition,
+    }));
     expect(byValue).toEqual(
       expect.arrayContaining([
         { key: 'dev-1', value: '{"n":1}', p: 0 },
@@ -72,7 +81,9 @@ describe('kafka client against the real broker', () => {
       ]),
     );
     expect(received).toHaveLength(4);
-    expect(received.find((m) => m.value?.toString() === '{"n":1}')?.headers.traceparent).toBe('00-abc-def-01');
+    expect(received.find((m) => m.value?.toString() === '{"n":1}')?.headers.traceparent).toBe(
+      '00-abc-def-01',
+    );
     // Order within a partition is kept.
     expect(received.filter((m) => m.partition === 0).map((m) => m.offset)).toEqual(['0', '1']);
 

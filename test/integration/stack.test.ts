@@ -21,10 +21,15 @@ describe('iot-hub stack', () => {
 
   it('`stack status --json` shows kafka, connect, postgres and redis up with versions', async () => {
     const { stdout } = await cli('stack', 'status', '--json');
-    const status = JSON.parse(stdout) as { components: Record<string, { up: boolean; version?: string; address: string }> };
+    const status = JSON.parse(stdout) as {
+      components: Record<string, { up: boolean; version?: string; address: string }>;
+    };
     expect(Object.keys(status.components).sort()).toEqual(['connect', 'kafka', 'postgres', 'redis']);
     for (const c of Object.values(status.components)) expect(c.up).toBe(true);
-    expect(status.components.kafka).toMatchObject({ version: stackVersions.kafka, address: '127.0.0.1:19092' });
+    expect(status.components.kafka).toMatchObject({
+      version: stackVersions.kafka,
+      address: '127.0.0.1:19092',
+    });
     expect(status.components.connect?.version).toBe(stackVersions.kafka);
     expect(status.components.postgres?.version).toMatch(/^\d+\.\d+/);
   });
@@ -37,7 +42,9 @@ describe('iot-hub stack', () => {
     writeFileSync(other.manifest, JSON.stringify(stackVersions));
     const error = await stackUp(loadConfig(), () => {}, other).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StackError);
-    expect((error as Error).message).toMatch(/^port 19092, needed by the Kafka broker, is taken by a process this stack did not start\. Stop it/);
+    expect((error as Error).message).toMatch(
+      /^port 19092, needed by the Kafka broker, is taken by a process this stack did not start\. Stop it/,
+    );
   });
 
   it('serves /healthz, /readyz with each dependency, and /metrics', async () => {

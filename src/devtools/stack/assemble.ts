@@ -26,18 +26,33 @@ export async function assembleStack(paths: StackPaths, log: (line: string) => vo
   writeFileSync(path.join(paths.root, 'kafka-pom.xml'), kafkaRuntimePom);
   writeFileSync(path.join(paths.root, 'plugins-pom.xml'), connectPluginsPom(paths.plugins));
 
-  log(`assembling Kafka ${stackVersions.kafka} and Debezium ${stackVersions.debezium} from Maven Central (first run only)`);
+  log(
+    `assembling Kafka ${stackVersions.kafka} and Debezium ${stackVersions.debezium} from Maven Central (first run only)`,
+  );
   const progress = downloadProgress(log);
   await runCommand(
     mvn,
-    ['-B', '-f', 'kafka-pom.xml', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${paths.lib}`],
+    [
+      '-B',
+      '-f',
+      'kafka-pom.xml',
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${paths.lib}`,
+    ],
     { cwd: paths.root, onLine: progress },
   );
   log(`  broker and Connect runtime: ${readdirSync(paths.lib).length} jars`);
-  await runCommand(mvn, ['-B', '-f', 'plugins-pom.xml', 'generate-resources'], { cwd: paths.root, onLine: progress });
+  await runCommand(mvn, ['-B', '-f', 'plugins-pom.xml', 'generate-resources'], {
+    cwd: paths.root,
+    onLine: progress,
+  });
   log(`  Connect plugins: ${readdirSync(paths.plugins).join(', ')}`);
   checkAssembly(paths);
-  writeFileSync(paths.manifest, `${JSON.stringify({ ...stackVersions, assembledAt: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    paths.manifest,
+    `${JSON.stringify({ ...stackVersions, assembledAt: new Date().toISOString() }, null, 2)}\n`,
+  );
   return { assembled: true, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -64,13 +79,26 @@ function downloadProgress(log: (line: string) => void): (line: string) => void {
 
 function checkAssembly(paths: StackPaths): void {
   const jars = readdirSync(paths.lib);
-  const needed = [/^kafka_2\.13-/, /^kafka-server-\d/, /^connect-runtime-/, /^connect-json-/, /^log4j-slf4j2-impl-/];
+  const needed = [
+    /^kafka_2\.13-/,
+    /^kafka-server-\d/,
+    /^connect-runtime-/,
+    /^connect-json-/,
+    /^log4j-slf4j2-impl-/,
+  ];
   for (const pattern of needed) {
-    if (!jars.some((j) => pattern.test(j))) throw new StackError(`assembly is missing a jar matching ${pattern}; delete ${paths.root} and run again.`);
+    if (!jars.some((j) => pattern.test(j)))
+      throw new StackError(
+        `assembly is missing a jar matching ${pattern}; delete ${paths.root} and run again.`,
+      );
   }
   const clash = jars.filter((j) => /log4j-slf4j-impl|reload4j|slf4j-log4j12/.test(j));
-  if (clash.length > 0) throw new StackError(`assembly has a second logging binding (${clash.join(', ')}); delete ${paths.root} and run again.`);
+  if (clash.length > 0)
+    throw new StackError(
+      `assembly has a second logging binding (${clash.join(', ')}); delete ${paths.root} and run again.`,
+    );
   for (const plugin of ['debezium-connector-postgres', 'debezium-connector-jdbc']) {
-    if (!existsSync(path.join(paths.plugins, plugin))) throw new StackError(`Connect plugin ${plugin} is missing after assembly.`);
+    if (!existsSync(path.join(paths.plugins, plugin)))
+      throw new StackError(`Connect plugin ${plugin} is missing after assembly.`);
   }
 }

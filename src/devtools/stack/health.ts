@@ -2,8 +2,16 @@ import { Redis } from 'ioredis';
 import { createKafka } from '../../kafka/index.ts';
 
 /** Broker reachability through the hub's own Kafka client: metadata answered means ready. */
-export async function kafkaStatus(brokers: string[]): Promise<{ up: boolean; clusterId?: string; error?: string }> {
-  const admin = createKafka({ brokers, clientId: 'iot-hub-status', connectionTimeoutMs: 1000, retries: 0, logLevel: 'nothing' }).admin();
+export async function kafkaStatus(
+  brokers: string[],
+): Promise<{ up: boolean; clusterId?: string; error?: string }> {
+  const admin = createKafka({
+    brokers,
+    clientId: 'iot-hub-status',
+    connectionTimeoutMs: 1000,
+    retries: 0,
+    logLevel: 'nothing',
+  }).admin();
   try {
     await admin.connect();
     const { clusterId } = await admin.describeCluster();
@@ -16,7 +24,9 @@ export async function kafkaStatus(brokers: string[]): Promise<{ up: boolean; clu
 }
 
 /** Connect's REST root answers with its version; the plugin list shows which connectors it can run. */
-export async function connectStatus(url: string): Promise<{ up: boolean; version?: string; plugins?: string[]; error?: string }> {
+export async function connectStatus(
+  url: string,
+): Promise<{ up: boolean; version?: string; plugins?: string[]; error?: string }> {
   try {
     const root = await fetch(url, { signal: AbortSignal.timeout(2000) });
     if (!root.ok) return { up: false, error: `GET / answered ${root.status}` };
@@ -30,7 +40,12 @@ export async function connectStatus(url: string): Promise<{ up: boolean; version
 }
 
 export async function redisStatus(url: string): Promise<{ up: boolean; version?: string; error?: string }> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();

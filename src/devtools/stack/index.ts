@@ -1,5 +1,12 @@
 export { StackError } from './errors.ts';
 export { type StackPaths, stackPaths } from './paths.ts';
 export { cdcRole, sourceDatabases } from './postgres.ts';
-export { type ComponentStatus, type StackStatus, type StackUpResult, stackDown, stackStatus, stackUp } from './stack.ts';
+export {
+  type ComponentStatus,
+  type StackStatus,
+  type StackUpResult,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from './stack.ts';
 export { stackPorts, stackVersions } from './versions.ts';

@@ -5,7 +5,9 @@ import path from 'node:path';
  * Where the stack lives: outside the repository, so a second `up` (or a fresh clone) reuses the jars.
  * IOT_HUB_STACK_DIR overrides it.
  */
-export function stackPaths(root = process.env.IOT_HUB_STACK_DIR ?? path.join(os.homedir(), '.cache', 'iot-hub', 'stack')) {
+export function stackPaths(
+  root = process.env.IOT_HUB_STACK_DIR ?? path.join(os.homedir(), '.cache', 'iot-hub', 'stack'),
+) {
   return {
     root,
     lib: path.join(root, 'lib'),

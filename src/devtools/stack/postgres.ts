@@ -18,7 +18,10 @@ export interface PostgresSetup {
  * Prepares PostgreSQL for CDC: wal_level=logical (restarting a local Debian cluster when it changes), the CDC
  * role, and the sample databases. Needs a superuser, which it checks first.
  */
-export async function preparePostgres(databaseUrl: string, log: (line: string) => void): Promise<PostgresSetup> {
+export async function preparePostgres(
+  databaseUrl: string,
+  log: (line: string) => void,
+): Promise<PostgresSetup> {
   const adminUrl = serverUrl(databaseUrl);
   let client = await connect(adminUrl);
   try {
@@ -35,7 +38,8 @@ export async function preparePostgres(databaseUrl: string, log: (line: string) =
     if (wal !== 'logical') {
       log(`PostgreSQL wal_level is ${wal}; setting it to logical for CDC and restarting the server`);
       await client.query('ALTER SYSTEM SET wal_level = logical');
-      const dataDir = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+      const dataDir = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!
+        .data_directory;
       await client.end();
       restartCluster(dataDir, adminUrl);
       client = await waitForServer(adminUrl);
@@ -50,7 +54,8 @@ export async function preparePostgres(databaseUrl: string, log: (line: string) =
         createdDatabases.push(db);
       }
     }
-    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+      .server_version;
     return { version, restarted, createdDatabases };
   } finally {
     await client.end().catch(() => {});
@@ -93,9 +98,13 @@ function restartCluster(dataDir: string, url: string): void {
       'wal_level was set to logical with ALTER SYSTEM, but this server must be restarted for it to apply. Restart PostgreSQL, then run `iot-hub stack up` again.',
     );
   }
-  const res = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', match[1]!, match[2]!, 'restart'], { encoding: 'utf8' });
+  const res = spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', match[1]!, match[2]!, 'restart'], {
+    encoding: 'utf8',
+  });
   if (res.status !== 0) {
-    throw new StackError(`restarting PostgreSQL failed (${res.stderr.trim()}); restart it by hand, then run stack up again.`);
+    throw new StackError(
+      `restarting PostgreSQL failed (${res.stderr.trim()}); restart it by hand, then run stack up again.`,
+    );
   }
 }
 
@@ -112,11 +121,14 @@ async function waitForServer(url: string): Promise<pg.Client> {
 }
 
 /** Version and reachability, for `stack status`. */
-export async function postgresStatus(databaseUrl: string): Promise<{ up: boolean; version?: string; walLevel?: string; error?: string }> {
+export async function postgresStatus(
+  databaseUrl: string,
+): Promise<{ up: boolean; version?: string; walLevel?: string; error?: string }> {
   const client = new pg.Client({ connectionString: serverUrl(databaseUrl), connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
-    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+      .server_version;
     const walLevel = (await client.query<{ wal_level: string }>('SHOW wal_level')).rows[0]!.wal_level;
     return { up: true, version, walLevel };
   } catch (err) {

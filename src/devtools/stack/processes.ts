@@ -39,7 +39,12 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Starts a detached JVM whose output goes to logs/<name>.log, and records its pid. */
-export function startDetached(paths: StackPaths, name: ManagedProcess['name'], bin: string, args: string[]): ManagedProcess {
+export function startDetached(
+  paths: StackPaths,
+  name: ManagedProcess['name'],
+  bin: string,
+  args: string[],
+): ManagedProcess {
   mkdirSync(paths.logs, { recursive: true });
   mkdirSync(paths.run, { recursive: true });
   const out = openSync(path.join(paths.logs, `${name}.log`), 'a');
@@ -51,7 +56,11 @@ export function startDetached(paths: StackPaths, name: ManagedProcess['name'], b
 }
 
 /** SIGTERM (a controlled shutdown for Kafka), then SIGKILL if it has not exited within `graceMs`. */
-export async function stopProcess(paths: StackPaths, proc: ManagedProcess, graceMs = 30_000): Promise<'stopped' | 'killed'> {
+export async function stopProcess(
+  paths: StackPaths,
+  proc: ManagedProcess,
+  graceMs = 30_000,
+): Promise<'stopped' | 'killed'> {
   process.kill(proc.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   let outcome: 'stopped' | 'killed' = 'stopped';
@@ -86,7 +95,11 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a value, or fails after `timeoutMs` with `describe()` in the message. */
-export async function waitFor<T>(check: () => Promise<T | null>, timeoutMs: number, describe: () => string): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | null>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check().catch(() => null);

@@ -8,11 +8,21 @@ import { StackError } from './errors.ts';
 import { connectStatus, kafkaStatus, redisStatus } from './health.ts';
 import { type StackPaths, stackPaths } from './paths.ts';
 import { postgresStatus, preparePostgres } from './postgres.ts';
-import { type ManagedProcess, portInUse, runningProcess, startDetached, stopProcess, waitFor } from './processes.ts';
+import {
+  type ManagedProcess,
+  portInUse,
+  runningProcess,
+  startDetached,
+  stopProcess,
+  waitFor,
+} from './processes.ts';
 import { findJava, runCommand } from './tools.ts';
 import { stackPorts, stackVersions } from './versions.ts';
 
-const connectorClasses = ['io.debezium.connector.postgresql.PostgresConnector', 'io.debezium.connector.jdbc.JdbcSinkConnector'];
+const connectorClasses = [
+  'io.debezium.connector.postgresql.PostgresConnector',
+  'io.debezium.connector.jdbc.JdbcSinkConnector',
+];
 const brokerAddress = `127.0.0.1:${stackPorts.broker}`;
 const connectUrl = `http://127.0.0.1:${stackPorts.connect}`;
 
@@ -28,7 +38,12 @@ export interface ComponentStatus {
 }
 
 export interface StackStatus {
-  components: { kafka: ComponentStatus; connect: ComponentStatus; postgres: ComponentStatus; redis: ComponentStatus };
+  components: {
+    kafka: ComponentStatus;
+    connect: ComponentStatus;
+    postgres: ComponentStatus;
+    redis: ComponentStatus;
+  };
 }
 
 export interface StackUpResult {
@@ -46,15 +61,22 @@ type Log = (line: string) => void;
  * Brings the local stack up: assembles the jars once, prepares PostgreSQL for CDC, starts the broker and Connect
  * when they are not already running, and checks Redis. Safe to call again: a running stack is left as it is.
  */
-export async function stackUp(config: HubConfig, log: Log, paths: StackPaths = stackPaths()): Promise<StackUpResult> {
+export async function stackUp(
+  config: HubConfig,
+  log: Log,
+  paths: StackPaths = stackPaths(),
+): Promise<StackUpResult> {
   const started = Date.now();
   const assembly = await assembleStack(paths, log);
   if (assembly.assembled) log(`assembled in ${assembly.seconds.toFixed(1)} s`);
   const pgSetup = await preparePostgres(config.database.url, log);
-  if (pgSetup.createdDatabases.length > 0) log(`created source databases: ${pgSetup.createdDatabases.join(', ')}`);
+  if (pgSetup.createdDatabases.length > 0)
+    log(`created source databases: ${pgSetup.createdDatabases.join(', ')}`);
   const redis = await redisStatus(config.redis.url);
   if (!redis.up) {
-    throw new StackError(`Redis is not reachable at ${config.redis.url} (${redis.error}). Start it (redis-server --daemonize yes) or set REDIS_URL.`);
+    throw new StackError(
+      `Redis is not reachable at ${config.redis.url} (${redis.error}). Start it (redis-server --daemonize yes) or set REDIS_URL.`,
+    );
   }
 
   const startedNames: ManagedProcess['name'][] = [];
@@ -62,20 +84,35 @@ export async function stackUp(config: HubConfig, log: Log, paths: StackPaths = s
   const java = findJava();
   const cp = `${paths.lib}/*`;
   const logOpt = `-Dlog4j2.configurationFile=${files.log4j}`;
-  const jvmCommon = ['-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dkafka.logs.dir=${paths.logs}`, logOpt];
+  const jvmCommon = [
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dkafka.logs.dir=${paths.logs}`,
+    logOpt,
+  ];
 
   if (!runningProcess(paths, 'kafka')) {
     await requireFreePort(stackPorts.broker, 'the Kafka broker');
     await requireFreePort(stackPorts.controller, 'the KRaft controller');
     await formatStorage(paths, java.bin, cp, logOpt, files.server);
     log(`starting Kafka ${stackVersions.kafka} on ${brokerAddress}`);
-    startDetached(paths, 'kafka', java.bin, ['-Xms256m', '-Xmx1g', ...jvmCommon, '-cp', cp, 'kafka.Kafka', files.server]);
+    startDetached(paths, 'kafka', java.bin, [
+      '-Xms256m',
+      '-Xmx1g',
+      ...jvmCommon,
+      '-cp',
+      cp,
+      'kafka.Kafka',
+      files.server,
+    ]);
     startedNames.push('kafka');
   }
   await waitFor(
     async () => ((await kafkaStatus([brokerAddress])).up ? true : null),
     90_000,
-    () => `Kafka did not become ready on ${brokerAddress} within 90 s; see ${path.join(paths.logs, 'kafka.log')}`,
+    () =>
+      `Kafka did not become ready on ${brokerAddress} within 90 s; see ${path.join(paths.logs, 'kafka.log')}`,
   );
 
   if (!runningProcess(paths, 'connect')) {
@@ -98,7 +135,8 @@ export async function stackUp(config: HubConfig, log: Log, paths: StackPaths = s
       return s.up && connectorClasses.every((c) => s.plugins?.includes(c)) ? true : null;
     },
     150_000,
-    () => `Kafka Connect did not list the Debezium connectors within 150 s; see ${path.join(paths.logs, 'connect.log')}`,
+    () =>
+      `Kafka Connect did not list the Debezium connectors within 150 s; see ${path.join(paths.logs, 'connect.log')}`,
   );
 
   const status = await stackStatus(config, paths);
@@ -112,7 +150,10 @@ export async function stackUp(config: HubConfig, log: Log, paths: StackPaths = s
 }
 
 /** Stops the processes this stack started (by recorded pid), Connect first. PostgreSQL and Redis are left running. */
-export async function stackDown(log: Log, paths: StackPaths = stackPaths()): Promise<ManagedProcess['name'][]> {
+export async function stackDown(
+  log: Log,
+  paths: StackPaths = stackPaths(),
+): Promise<ManagedProcess['name'][]> {
   const stopped: ManagedProcess['name'][] = [];
   for (const name of ['connect', 'kafka'] as const) {
     const proc = runningProcess(paths, name);
@@ -152,8 +193,18 @@ export async function stackStatus(config: HubConfig, paths: StackPaths = stackPa
         error: connect.error,
         ...(connect.up ? { debezium: stackVersions.debezium } : {}),
       },
-      postgres: { up: postgres.up, version: postgres.version, address: `${pgUrl.hostname}:${pgUrl.port || 5432}`, error: postgres.error },
-      redis: { up: redis.up, version: redis.version, address: new URL(config.redis.url).host, error: redis.error },
+      postgres: {
+        up: postgres.up,
+        version: postgres.version,
+        address: `${pgUrl.hostname}:${pgUrl.port || 5432}`,
+        error: postgres.error,
+      },
+      redis: {
+        up: redis.up,
+        version: redis.version,
+        address: new URL(config.redis.url).host,
+        error: redis.error,
+      },
     },
   };
 }
@@ -167,13 +218,31 @@ async function requireFreePort(port: number, what: string): Promise<void> {
 }
 
 /** Formats the KRaft log dir on first start; the data dir is kept across down/up. */
-async function formatStorage(paths: StackPaths, java: string, cp: string, logOpt: string, serverProps: string): Promise<void> {
+async function formatStorage(
+  paths: StackPaths,
+  java: string,
+  cp: string,
+  logOpt: string,
+  serverProps: string,
+): Promise<void> {
   if (existsSync(path.join(paths.data, 'kraft-logs', 'meta.properties'))) return;
   // A base64url 16-byte UUID is Kafka's cluster id format; generating it here saves a JVM start.
   const clusterId = randomBytes(16).toString('base64url');
-  await runCommand(java, [logOpt, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProps]);
+  await runCommand(java, [
+    logOpt,
+    '-cp',
+    cp,
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    serverProps,
+  ]);
 }
 
 export function readStackManifest(paths: StackPaths = stackPaths()): Record<string, string> | null {
-  return existsSync(paths.manifest) ? (JSON.parse(readFileSync(paths.manifest, 'utf8')) as Record<string, string>) : null;
+  return existsSync(paths.manifest)
+    ? (JSON.parse(readFileSync(paths.manifest, 'utf8')) as Record<string, string>)
+    : null;
 }

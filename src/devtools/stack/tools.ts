@@ -20,7 +20,9 @@ export function runCommand(
     createInterface({ input: child.stderr }).on('line', take);
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`)),
     );
   });
 }
@@ -37,7 +39,9 @@ export function findJava(): { bin: string; version: number } {
   const match = /version "(\d+)(?:\.(\d+))?/.exec(out.stderr);
   const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : 0;
   if (major < 17) {
-    throw new StackError(`Kafka 4 needs Java 17 or newer, but ${bin} is Java ${major || 'of unknown version'}; set JAVA_HOME to a JDK 17+.`);
+    throw new StackError(
+      `Kafka 4 needs Java 17 or newer, but ${bin} is Java ${major || 'of unknown version'}; set JAVA_HOME to a JDK 17+.`,
+    );
   }
   return { bin, version: major };
 }

@@ -10,6 +10,7 @@ const source = {
   db: 'mdm',
   sequence: '["24023119","24023128"]',
   ts_us: 1787220930130412,
+  // biome-ignore lint/correctness/noPrecisionLoss: the real ts_ns overflows a double too; the parser ignores it.
   ts_ns: 1787220930130412000,
   schema: 'public',
   table: 'device',
@@ -26,6 +27,7 @@ const insert = {
   op: 'c',
   ts_ms: 1787220930141,
   ts_us: 1787220930141337,
+  // biome-ignore lint/correctness/noPrecisionLoss: as above.
   ts_ns: 1787220930141337512,
   transaction: null,
 };
@@ -33,7 +35,13 @@ const insert = {
 describe('Debezium change events', () => {
   it('parses an insert with its key and source position', () => {
     const e = parseChangeEvent(Buffer.from('{"id":"d1"}'), Buffer.from(JSON.stringify(insert)));
-    expect(e).toMatchObject({ kind: 'change', op: 'c', key: { id: 'd1' }, after: { firmware: '1.20' }, before: null });
+    expect(e).toMatchObject({
+      kind: 'change',
+      op: 'c',
+      key: { id: 'd1' },
+      after: { firmware: '1.20' },
+      before: null,
+    });
     if (e.kind !== 'change') throw new Error('expected a change');
     expect(changePosition(e)).toEqual([24023119n, 24023128n]);
   });
@@ -45,10 +53,19 @@ describe('Debezium change events', () => {
   it.each([
     ['{"op":', 'not a Debezium change event: value is not JSON'],
     ['[1,2]', 'not a Debezium change event: value is not a JSON object'],
-    [JSON.stringify({ ...insert, op: 'x' }), 'not a Debezium change event: op "x" is not one of c, u, d, r, t, m'],
-    [JSON.stringify({ ...insert, source: undefined }), 'not a Debezium change event: source block is missing'],
+    [
+      JSON.stringify({ ...insert, op: 'x' }),
+      'not a Debezium change event: op "x" is not one of c, u, d, r, t, m',
+    ],
+    [
+      JSON.stringify({ ...insert, source: undefined }),
+      'not a Debezium change event: source block is missing',
+    ],
     [JSON.stringify({ ...insert, after: null }), 'not a Debezium change event: op c has no after row'],
-    [JSON.stringify({ ...insert, op: 'd', after: null }), 'not a Debezium change event: delete has no before row'],
+    [
+      JSON.stringify({ ...insert, op: 'd', after: null }),
+      'not a Debezium change event: delete has no before row',
+    ],
   ])('rejects %s with a message that says what is wrong', (value, message) => {
     let error: unknown;
     try {

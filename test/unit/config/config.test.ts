@@ -36,7 +36,10 @@ describe('config', () => {
   });
 
   it('substitutes ${NAME} and ${NAME:-default}, keeping numbers numeric', () => {
-    const file = configFile('subst.yaml', 'http:\n  port: ${HUB_PORT}\nkafka:\n  clientId: ${CLIENT:-hub-x}\n');
+    const file = configFile(
+      'subst.yaml',
+      'http:\n  port: ${HUB_PORT}\nkafka:\n  clientId: ${CLIENT:-hub-x}\n',
+    );
     const c = loadConfig({ file, env: { HUB_PORT: '4100' } });
     expect(c.http.port).toBe(4100);
     expect(c.kafka.clientId).toBe('hub-x');
@@ -70,7 +73,9 @@ describe('config', () => {
     const file = configFile('types.yaml', 'http:\n  port: "eighty"\nlog:\n  level: loud\n');
     const lines = errorOf(() => loadConfig({ file, env: {} })).message.split('\n');
     expect(lines).toContain(`${file}:2:9: http.port: must be integer`);
-    expect(lines).toContain(`${file}:4:10: log.level: must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent"`);
+    expect(lines).toContain(
+      `${file}:4:10: log.level: must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent"`,
+    );
   });
 
   it('names an unset environment variable with its position', () => {
@@ -82,7 +87,9 @@ describe('config', () => {
 
   it('reports broken YAML with its position', () => {
     const file = configFile('broken.yaml', 'kafka:\n  brokers: [a:1\n');
-    expect(errorOf(() => loadConfig({ file, env: {} })).message).toMatch(new RegExp(`^${file}:\\d+:\\d+: invalid YAML: `));
+    expect(errorOf(() => loadConfig({ file, env: {} })).message).toMatch(
+      new RegExp(`^${file}:\\d+:\\d+: invalid YAML: `),
+    );
   });
 
   it('fails clearly when HUB_CONFIG names a missing file', () => {

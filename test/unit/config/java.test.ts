@@ -8,7 +8,9 @@ describe('stack prerequisites', () => {
     process.env.JAVA_HOME = '/nonexistent/jdk';
     try {
       expect(() => findJava()).toThrow(StackError);
-      expect(() => findJava()).toThrow(/^Java was not found \(\/nonexistent\/jdk\/bin\/java\)\. Kafka 4 needs Java 17 or newer: install it/);
+      expect(() => findJava()).toThrow(
+        /^Java was not found \(\/nonexistent\/jdk\/bin\/java\)\. Kafka 4 needs Java 17 or newer: install it/,
+      );
     } finally {
       if (saved === undefined) delete process.env.JAVA_HOME;
       else process.env.JAVA_HOME = saved;
