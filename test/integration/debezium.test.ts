@@ -45,6 +45,8 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
     });
     await connect.putConnector(def);
     await connect.waitRunning(name);
+    // RUNNING comes before the snapshot is read: wait for the snapshot row, so the changes below stream as c/u/d.
+    await waitForMessages(`${prefix}.public.${table}`, 1);
   });
 
   afterAll(async () => {
@@ -120,20 +122,34 @@ describe('Debezium PostgreSQL source on the mdm database', () => {
     expect(tombstone).toEqual({ kind: 'tombstone', key: { id: 'dev-1' } });
   });
 
+  async function waitForMessages(topic: string, count: number): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (let i = 0; i < 300; i++) {
+        if ((await admin.listTopics()).includes(topic)) {
+          const offsets = await admin.topicOffsets(topic);
+          if (offsets.reduce((n, o) => n + Number(o.high), 0) >= count) return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${topic} did not reach ${count} messages within 60 s`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   async function readEvents(topic: string, count: number): Promise<(ChangeEvent | Tombstone)[]> {
     const consumer = kafka.consumer({ groupId: `test-debezium-${suffix}`, fromBeginning: true });
     await consumer.connect();
-    // The topic appears with the first event; wait for it rather than racing auto-creation.
-    const admin = kafka.admin();
-    await admin.connect();
-    for (let i = 0; i < 100 && !(await admin.listTopics()).includes(topic); i++)
-      await new Promise((r) => setTimeout(r, 200));
-    await admin.disconnect();
     await consumer.subscribe([topic]);
     const events: (ChangeEvent | Tombstone)[] = [];
     await new Promise<void>((resolve) => {
-      void consumer.run(async (batch) => {
-        for (const m of batch.messages) events.push(parseChangeEvent(m.key, m.value));
+      void consumer.run(async (batch, control) => {
+        for (const m of batch.messages) {
+          events.push(parseChangeEvent(m.key, m.value));
+          control.resolveOffset(m.offset);
+        }
         if (events.length >= count) resolve();
       });
     });
