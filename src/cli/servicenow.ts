@@ -17,7 +17,8 @@ interface EmulatorFlags {
   password: string;
   clientId: string;
   clientSecret: string;
-  resolutionPolicy: boolean;
+  /** False with --no-resolution-policy; commander leaves it unset otherwise. */
+  resolutionPolicy?: boolean;
 }
 
 /** Turns the command's flags into emulator options; throws a sentence naming the bad flag. */
@@ -36,7 +37,7 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): ServiceNowEmulat
     rateLimit: flags.rateLimit === undefined ? undefined : parseRateLimitSpec(flags.rateLimit),
     faults: flags.faults === undefined ? undefined : parseFaultSpec(flags.faults),
     seed,
-    resolutionDataPolicy: flags.resolutionPolicy,
+    resolutionDataPolicy: flags.resolutionPolicy !== false,
   };
 }
 

@@ -17,6 +17,9 @@ import { systemTables } from './tables-system.ts';
 import { defaultCloseCodes, taskTables } from './tables-task.ts';
 import { type ActingUser, insertRecord, type TableRule } from './write-record.ts';
 
+/** A stored row as the inspection helpers return it: raw string values, `sys_id` always present. */
+export type EmulatorRecord = GlideRecord & { sys_id: string };
+
 /** A running emulator: its address, its credentials, and handles for tests to steer and inspect it. */
 export interface ServiceNowEmulator {
   /** `http://host:port`, the instance URL to give a client. */
@@ -37,12 +40,12 @@ export interface ServiceNowEmulator {
   stats(): RequestStats;
   resetStats(): void;
   /** Copies of the stored rows of a table and its child classes, oldest first, with raw string values. */
-  records(table: string): GlideRecord[];
-  record(table: string, sysId: string): GlideRecord | undefined;
+  records(table: string): EmulatorRecord[];
+  record(table: string, sysId: string): EmulatorRecord | undefined;
   /** Journal entries (`sys_journal_field`) of a record, oldest first; optionally of one element (`work_notes`). */
-  journal(sysId: string, element?: string): GlideRecord[];
+  journal(sysId: string, element?: string): EmulatorRecord[];
   /** Inserts a row as the API user would, business rules included; `sys_id` may be given (seeding). */
-  insert(table: string, values: Record<string, unknown>): GlideRecord;
+  insert(table: string, values: Record<string, unknown>): EmulatorRecord;
 }
 
 /**
@@ -116,7 +119,7 @@ export async function startServiceNowEmulator(
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const copy = (values: GlideRecord) => ({ ...values });
+  const copy = (values: GlideRecord): EmulatorRecord => ({ ...values, sys_id: values.sys_id ?? '' });
 
   return {
     url: `http://${host}:${port}`,

@@ -176,6 +176,8 @@ function reconcileItem(
     if (dryRun) return result('INSERT', 'Unknown');
     const row = insertRecord(write, className, { ...values, ...discovery, first_discovered: now });
     recordSerialLookup(ctx, write, row, lookup);
+    // A later item of this payload that matches the new CI is a duplicate too.
+    seen.set(row.values.sys_id ?? '', index);
     return result('INSERT', row.values.sys_id ?? '');
   }
   const upgrade = className !== match.className && ctx.registry.isKindOf(className, match.className);

@@ -1,6 +1,6 @@
 // The ServiceNow emulator's public face (issue 5): start it, steer its faults and limits, read what it saw.
 
-export { type ServiceNowEmulator, startServiceNowEmulator } from './emulator.ts';
+export { type EmulatorRecord, type ServiceNowEmulator, startServiceNowEmulator } from './emulator.ts';
 export type { ServiceNowEmulatorOptions } from './emulator-options.ts';
 export { faultSpecHelp, parseFaultSpec } from './fault-spec.ts';
 export type { FaultRule, ServiceNowFaults } from './faults.ts';
