@@ -44,7 +44,8 @@ export function createIncidentRule(options: IncidentRuleOptions): TableRule {
 function applyIncidentRules(change: WriteChange, options: IncidentRuleOptions): void {
   const { next, previous, user, now, store } = change;
   if (!previous) {
-    const number = store.nextNumber('INC');
+    // Like the field's default on the instance, the sequence only fills a number the caller did not send.
+    const number = next.number || store.nextNumber('INC');
     next.number = number;
     next.task_effective_number = number;
     next.opened_at = now;

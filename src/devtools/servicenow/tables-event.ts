@@ -9,6 +9,18 @@ const eventSeverities = {
   '5': 'Info',
 };
 
+// What an event says about its origin; an alert carries the same columns (§6).
+const eventIdentity = {
+  source: text('Source'),
+  event_class: text('Source instance'),
+  node: text('Node'),
+  resource: text('Resource'),
+  metric_name: text('Metric name'),
+  type: text('Type'),
+  message_key: text('Message key'),
+  severity: choice('Severity', eventSeverities),
+};
+
 /** Event Management: events as received (`em_event`) and the alerts they open or close (`em_alert`), §6. */
 export const eventTables: TableDef[] = [
   {
@@ -16,14 +28,7 @@ export const eventTables: TableDef[] = [
     label: 'Event',
     displayField: 'message_key',
     fields: {
-      source: text('Source'),
-      event_class: text('Source instance'),
-      node: text('Node'),
-      resource: text('Resource'),
-      metric_name: text('Metric name'),
-      type: text('Type'),
-      message_key: text('Message key'),
-      severity: choice('Severity', eventSeverities),
+      ...eventIdentity,
       resolution_state: choice('Resolution state', { New: 'New', Closing: 'Closing' }, 'New'),
       description: text('Description'),
       additional_info: text('Additional information'),
@@ -44,14 +49,7 @@ export const eventTables: TableDef[] = [
     displayField: 'number',
     fields: {
       number: text('Number'),
-      message_key: text('Message key'),
-      source: text('Source'),
-      event_class: text('Source instance'),
-      node: text('Node'),
-      resource: text('Resource'),
-      metric_name: text('Metric name'),
-      type: text('Type'),
-      severity: choice('Severity', eventSeverities),
+      ...eventIdentity,
       state: choice(
         'State',
         { Open: 'Open', Reopen: 'Reopen', Flapping: 'Flapping', Closed: 'Closed' },

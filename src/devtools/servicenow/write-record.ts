@@ -62,7 +62,7 @@ export function insertRecord(
   Object.assign(next, values);
   runRules(ctx, { className, next, previous: undefined, user: ctx.user, now, store: ctx.store });
   const row = ctx.store.insert(className, next);
-  writeJournal(ctx, row, notes, now);
+  writeJournal(ctx, row, notes);
   return row;
 }
 
@@ -87,7 +87,7 @@ export function updateRecord(
   next.sys_updated_by = ctx.user.userName;
   next.sys_mod_count = String(Number(previous.sys_mod_count ?? '0') + 1);
   ctx.store.replace(row, next);
-  writeJournal(ctx, row, notes, now);
+  writeJournal(ctx, row, notes);
   return row;
 }
 
@@ -133,17 +133,11 @@ function normalise(ctx: WriteContext, def: FieldDef, text: string): string {
 }
 
 // Each journal write is one sys_journal_field row (reference §3.5); retries therefore duplicate notes.
-function writeJournal(ctx: WriteContext, row: StoredRow, notes: Array<[string, string]>, now: string): void {
+function writeJournal(ctx: WriteContext, row: StoredRow, notes: Array<[string, string]>): void {
   for (const [element, value] of notes) {
-    ctx.store.insert('sys_journal_field', {
-      sys_id: newSysId(),
-      sys_created_on: now,
-      sys_created_by: ctx.user.userName,
-      sys_updated_on: now,
-      sys_updated_by: ctx.user.userName,
-      sys_mod_count: '0',
+    insertRecord(ctx, 'sys_journal_field', {
       element,
-      element_id: row.values.sys_id ?? '',
+      element_id: row.values.sys_id,
       name: row.className,
       value,
     });
