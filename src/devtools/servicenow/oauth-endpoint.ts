@@ -20,7 +20,7 @@ export interface OAuthSettings {
 export function handleOAuthToken(
   settings: OAuthSettings,
   tokens: TokenStore,
-  now: number,
+  now: () => number,
   method: string,
   headers: IncomingHttpHeaders,
   rawBody: string,
@@ -55,7 +55,7 @@ export function handleOAuthToken(
   })();
   if (!grant) return denied;
   // A fresh token reports one second less than its lifespan, as the docs' examples show (1799 of 1800).
-  const expiresIn = Math.max(0, Math.floor((grant.expiresAt - now - 1) / 1000));
+  const expiresIn = Math.max(0, Math.floor((grant.expiresAt - now() - 1) / 1000));
   return {
     status: 200,
     body: {

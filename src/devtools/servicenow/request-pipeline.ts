@@ -83,7 +83,7 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
     if (infrastructure) return finish(infrastructure);
 
     if (url.pathname === '/oauth_token.do') {
-      const answer = handleOAuthToken(deps.oauth, deps.tokens, deps.ctx.now(), method, req.headers, rawBody);
+      const answer = handleOAuthToken(deps.oauth, deps.tokens, deps.ctx.now, method, req.headers, rawBody);
       return finish(jsonAnswer(answer.status, headers, answer.body));
     }
     if (!url.pathname.startsWith('/api/')) {
