@@ -1,0 +1,43 @@
+/** Expression syntax tree. Every node keeps `pos`, its character offset in the expression text. */
+export type Expr =
+  | { type: 'literal'; value: string | number | boolean | null; pos: number }
+  | { type: 'current'; pos: number } // $  (the exploded element, or the message)
+  | { type: 'root'; pos: number } // $$ (the whole message)
+  | { type: 'meta'; pos: number } // $meta
+  | { type: 'var'; name: string; pos: number } // $name from let
+  | { type: 'member'; object: Expr; key: string; pos: number } // a.b, a."b c", a["b"]
+  | { type: 'index'; object: Expr; index: number; pos: number } // a[0], a[-1]
+  | { type: 'wildcard'; object: Expr; pos: number } // a[*], only at the end of explode
+  | { type: 'unary'; op: '-' | '!'; operand: Expr; pos: number }
+  | { type: 'binary'; op: BinaryOp; left: Expr; right: Expr; pos: number }
+  | { type: 'call'; name: string; args: Expr[]; named: NamedArg[]; pos: number }
+  | { type: 'array'; items: Expr[]; pos: number }
+  | { type: 'object'; entries: Array<{ key: string; value: Expr; pos: number }>; pos: number }
+  | { type: 'match'; subject: Expr | null; cases: MatchCase[]; fallback: Expr | null; pos: number };
+
+export type BinaryOp =
+  | '??'
+  | '||'
+  | '&&'
+  | '=='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | '+'
+  | '-'
+  | '*'
+  | '/'
+  | '%';
+
+export interface NamedArg {
+  name: string;
+  value: Expr;
+  pos: number;
+}
+
+/** With a subject, `key` is a literal compared as text; without one, `key` is a condition. */
+export type MatchCase =
+  | { kind: 'literal'; key: string | null; value: Expr; pos: number }
+  | { kind: 'condition'; key: Expr; value: Expr; pos: number };

@@ -1,0 +1,125 @@
+import { MappingErrorCode } from '../errors.ts';
+import { describeValue, ExpressionFault } from '../expression/fault.ts';
+import type { Evaluator } from '../expression/scope.ts';
+import type { CompiledArg, FunctionSpec } from './function-spec.ts';
+
+function stringFunction(name: string, transform: (text: string) => string): FunctionSpec {
+  return {
+    name,
+    signature: `${name}(text)`,
+    params: [{ name: 'text', required: true }],
+    compile([value], site) {
+      const read = value!.evaluate;
+      return (s) => {
+        const v = read(s);
+        if (typeof v === 'string') return transform(v);
+        if (v === null || v === undefined) return null;
+        throw new ExpressionFault(
+          MappingErrorCode.NOT_A_STRING,
+          `${name}() needs text, got ${describeValue(v)}; use to_string() first`,
+          site.pos,
+        );
+      };
+    },
+  };
+}
+
+/** lower(text), upper(text), trim(text): null gives null; other non-text is NOT_A_STRING. */
+export const lower = stringFunction('lower', (t) => t.toLowerCase());
+export const upper = stringFunction('upper', (t) => t.toUpperCase());
+export const trim = stringFunction('trim', (t) => t.trim());
+
+/** to_string(value) → text: numbers and booleans in their JSON form, objects as JSON; null gives null. */
+export const toText: FunctionSpec = {
+  name: 'to_string',
+  signature: 'to_string(value)',
+  params: [{ name: 'value', required: true }],
+  compile([value]) {
+    const read = value!.evaluate;
+    return (s) => {
+      const v = read(s);
+      if (v === null || v === undefined) return null;
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    };
+  },
+};
+
+/** coalesce(a, b, ...) → the first argument that is not null (or missing); null when all are. */
+export const coalesce: FunctionSpec = {
+  name: 'coalesce',
+  signature: 'coalesce(value, ...more)',
+  params: [{ name: 'value', required: true }],
+  variadic: true,
+  compile([first], _site, rest) {
+    const readers = [first!, ...rest].map((a) => a.evaluate);
+    return (s) => {
+      for (const read of readers) {
+        const v = read(s);
+        if (v !== null && v !== undefined) return v;
+      }
+      return null;
+    };
+  },
+};
+
+/**
+ * format("iot:{device}:{0}", $.x, device: $.d) → text with {name} filled from named arguments and {0}, {1}
+ * from positional ones; null fills as an empty string. The template must be a literal, so every
+ * placeholder is checked at compile time (UNKNOWN_PLACEHOLDER).
+ */
+export const format: FunctionSpec = {
+  name: 'format',
+  signature: 'format("text with {name} or {0}", positional..., name: value...)',
+  params: [{ name: 'template', required: true, literal: true }],
+  variadic: true,
+  openNamed: true,
+  compile([templateArg], _site, rest, named) {
+    const template = templateArg!.constant!.value;
+    if (typeof template !== 'string') {
+      throw new ExpressionFault(
+        MappingErrorCode.BAD_ARGUMENTS,
+        'format() needs a text template',
+        templateArg!.pos,
+      );
+    }
+    const parts = splitTemplate(template, templateArg!, rest, named);
+    return (s) => {
+      let out = '';
+      for (const part of parts) out += typeof part === 'string' ? part : textOf(part(s));
+      return out;
+    };
+  },
+};
+
+function splitTemplate(
+  template: string,
+  at: CompiledArg,
+  rest: CompiledArg[],
+  named: Map<string, CompiledArg>,
+): Array<string | Evaluator> {
+  const parts: Array<string | Evaluator> = [];
+  const pattern = /\{([A-Za-z_][A-Za-z0-9_]*|\d+)\}/g;
+  let last = 0;
+  for (let m = pattern.exec(template); m; m = pattern.exec(template)) {
+    parts.push(template.slice(last, m.index));
+    const name = m[1]!;
+    const arg = /^\d+$/.test(name) ? rest[Number(name)] : named.get(name);
+    if (!arg) {
+      const known = [...named.keys(), ...rest.map((_, i) => String(i))];
+      throw new ExpressionFault(
+        MappingErrorCode.UNKNOWN_PLACEHOLDER,
+        `format() placeholder {${name}} has no argument; given: ${known.length ? known.join(', ') : 'none'}`,
+        at.pos,
+      );
+    }
+    parts.push(arg.evaluate);
+    last = m.index + m[0].length;
+  }
+  parts.push(template.slice(last));
+  return parts.filter((p) => p !== '');
+}
+
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
