@@ -9,7 +9,9 @@ export interface MappingMeta {
   headers?: Record<string, string>;
   /** Debezium change event: c (create), u (update), d (delete), r (snapshot read). */
   op?: string;
+  /** Debezium source.lsn and the transaction's commit LSN: the CDC version guard (DESIGN decision 1). */
   lsn?: number | string;
+  commit_lsn?: number | string;
   /** Debezium source.ts_ms: when the change was committed in the source database. */
   source_ts_ms?: number;
   table?: string;
@@ -26,6 +28,7 @@ export const META_KEYS: ReadonlySet<string> = new Set([
   'headers',
   'op',
   'lsn',
+  'commit_lsn',
   'source_ts_ms',
   'table',
   'batch_id',
