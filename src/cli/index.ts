@@ -4,6 +4,7 @@ import { registerDemoCommand } from './demo.ts';
 import { registerMappingsCommand } from './mappings.ts';
 import { registerMigrateCommand } from './migrate.ts';
 import { registerServicenowCommand } from './servicenow.ts';
+import { registerSimulateCommand } from './simulate.ts';
 import { registerStackCommand } from './stack.ts';
 import { registerStartCommand } from './start.ts';
 
@@ -22,6 +23,7 @@ registerDemoCommand(program);
 registerBenchCommand(program);
 registerMappingsCommand(program);
 registerServicenowCommand(program);
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

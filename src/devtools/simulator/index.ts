@@ -1,0 +1,16 @@
+// Public face of the device simulator (issue 4): fleet generation, MDM and warehouse seeding, telemetry to
+// Kafka in every vendor format with injected faults, and the ground truth and ledger pipeline tests check.
+export { parseDurationMs, parseRate } from './duration.ts';
+export { type FaultKind, type FaultRates, faultKinds, parseFaultRates } from './fault-rates.ts';
+export { generateFleet } from './fleet.ts';
+export type { AssetLevel, Fleet, FleetAsset, FleetDevice, FleetMetric, FleetOptions } from './fleet-types.ts';
+export type { GroundTruth, GroundTruthFault } from './ground-truth.ts';
+export type { SimulationLedger, TopicLedger } from './ledger.ts';
+export { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';
+export { type SeedMdmResult, seedMdm } from './seed-mdm.ts';
+export { type SeedWarehouseResult, seedWarehouseDimensions } from './seed-warehouse.ts';
+export { type SimulationResult, simulate } from './simulate.ts';
+export type { SimulateOptions, SimulationProgress, SimulationSpec } from './simulation-options.ts';
+export { createSimulationRun, type SimulationRun } from './simulation-run.ts';
+export type { SimRecord } from './telemetry-stream.ts';
+export { vendorFormats } from './vendor-formats.ts';

@@ -1,0 +1,75 @@
+import type { FaultRates } from './fault-rates.ts';
+
+/** What a simulation generates: the fleet, the window and the faults. Everything here is deterministic. */
+export interface SimulationSpec {
+  /** Seed of every random choice; the same spec gives the same fleet, records and ledger. @defaultValue 1 */
+  seed?: number | string;
+  /** Registered devices. @defaultValue 20 */
+  devices?: number;
+  /** @defaultValue 2 */
+  sites?: number;
+  /** Length of the simulated window. @defaultValue 1 hour */
+  durationMs?: number;
+  /** Reporting interval of every device, a whole number of seconds. @defaultValue 60 s */
+  intervalMs?: number;
+  /**
+   * First instant of the window. @defaultValue the top of the current hour minus durationMs, so the data
+   * ends about now (for --realtime: now). Pass it explicitly for byte-identical reruns across hours.
+   */
+  start?: Date;
+  faults?: FaultRates;
+  /** Wire formats to split devices across, round robin. @defaultValue ['acme', 'flatline'] */
+  vendors?: readonly string[];
+  /** Vendor → topic. @defaultValue each mapping's source.topic: telemetry.acme, telemetry.flatline */
+  topics?: Readonly<Record<string, string>>;
+  /** Prefixed to asset and device ids, to keep concurrent runs' master data apart. @defaultValue '' */
+  idPrefix?: string;
+  /** Dates the fleet's installation and calibration dates are drawn before. @defaultValue start's UTC day */
+  fleetAsOf?: Date;
+}
+
+/** Progress of a running simulation, reported every progressIntervalMs and once at the end. */
+export interface SimulationProgress {
+  messagesSent: number;
+  readingsSent: number;
+  /** Messages per second since the previous report. */
+  messagesPerSecond: number;
+  elapsedMs: number;
+  /** Reading time of the latest record sent, ISO-8601. */
+  simulatedTime: string | null;
+  done: boolean;
+}
+
+/** A simulation plus where it goes: Kafka, the MDM database, the warehouse, the ground-truth file. */
+export interface SimulateOptions extends SimulationSpec {
+  /** Messages per second; null or absent sends as fast as possible. */
+  rate?: number | null;
+  /** Uses the wall clock: the window starts now and each record waits for its time. @defaultValue false */
+  realtime?: boolean;
+  /** Records per producer send. @defaultValue 2000 */
+  batchSize?: number;
+  /**
+   * Partitions of topics the run creates (existing ones are left alone), as in connectors/telemetry.yaml.
+   * @defaultValue 4
+   */
+  partitions?: number;
+  /** @defaultValue 'none' */
+  compression?: 'none' | 'gzip';
+  /** Upserts the registered devices and assets into the sample MDM database. @defaultValue true */
+  seedMdm?: boolean;
+  /** Upserts current rows into dw.dim_asset, dw.bridge_asset_hierarchy, dw.dim_device. @defaultValue true */
+  seedWarehouse?: boolean;
+  /** Writes the ground truth (faults and ledger) as JSON here. @defaultValue not written */
+  groundTruthFile?: string | null;
+  /** @defaultValue loadConfig().kafka */
+  kafka?: { brokers: string[]; clientId?: string };
+  /** The hub database (warehouse dimensions). @defaultValue loadConfig().database.url */
+  databaseUrl?: string;
+  /** Any URL on the server holding the `mdm` database (user and database are replaced). @defaultValue databaseUrl */
+  mdmServerUrl?: string;
+  onProgress?: (progress: SimulationProgress) => void;
+  /** @defaultValue 5000 */
+  progressIntervalMs?: number;
+  /** Stops sending between batches; the result then covers what was sent. */
+  signal?: AbortSignal;
+}
