@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
+import { type RunningIngest, startIngest } from './ingest/index.ts';
 import { createKafka } from './kafka/index.ts';
 import {
   createLogger,
@@ -11,9 +12,15 @@ import {
   stopTracing,
 } from './observability/index.ts';
 
+export interface HubStages {
+  /** The telemetry ingest (connectors/telemetry.yaml); on by default. */
+  ingest?: boolean;
+}
+
 export interface RunningHub {
   logger: Logger;
   http: HubHttpServer;
+  ingest: RunningIngest | null;
   stop(): Promise<void>;
 }
 
@@ -21,7 +28,7 @@ export interface RunningHub {
  * The composition root: starts tracing, the HTTP port and the stages, and wires readiness checks for each
  * dependency. Stages join here as they arrive.
  */
-export async function startHub(config: HubConfig): Promise<RunningHub> {
+export async function startHub(config: HubConfig, stages: HubStages = {}): Promise<RunningHub> {
   const logger = createLogger(config.log.level);
   const tracing = startTracing();
   const db = createKnex(config.database.url, config.database.poolMax);
@@ -50,10 +57,14 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
   );
 
+  const ingest = stages.ingest === false ? null : await startIngest(config, { logger });
+
   return {
     logger,
     http,
+    ingest,
     async stop() {
+      await ingest?.stop();
       await http.close();
       await kafkaAdmin.disconnect().catch(() => {});
       redis.disconnect();

@@ -7,3 +7,4 @@ export type * from './types.ts';
 export function createKafka(connection: KafkaConnection): HubKafka {
   return createKafkajsClient(connection);
 }
+export { startTrackedConsumer, type TrackedBatch, type TrackedConsumerOptions } from './tracked-consumer.ts';

@@ -101,8 +101,10 @@ function wrapConsumer(kafka: Kafka, options: ConsumerOptions): HubConsumer {
   });
   let assigned: Record<string, number[]> = {};
   const crashListeners: ((e: Error) => void)[] = [];
+  const assignedListeners: ((a: Record<string, number[]>) => void)[] = [];
   c.on(c.events.GROUP_JOIN, (e) => {
     assigned = e.payload.memberAssignment as Record<string, number[]>;
+    for (const l of assignedListeners) l(assigned);
   });
   c.on(c.events.CRASH, (e) => {
     // kafkajs restarts by itself when `restart` is true; otherwise it sits idle, which the hub must surface.
@@ -113,6 +115,8 @@ function wrapConsumer(kafka: Kafka, options: ConsumerOptions): HubConsumer {
     disconnect: () => c.disconnect(),
     stop: () => c.stop(),
     assignment: () => assigned,
+    onAssigned: (l) => void assignedListeners.push(l),
+    seek: (topic, partition, offset) => c.seek({ topic, partition, offset }),
     onCrash: (l) => void crashListeners.push(l),
     async subscribe(topics) {
       await c.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });

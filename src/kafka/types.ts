@@ -70,6 +70,10 @@ export interface HubConsumer {
   onCrash(listener: (error: Error) => void): void;
   /** Partitions currently assigned to this member, by topic. */
   assignment(): Record<string, number[]>;
+  /** Called after each group join with the new assignment (kafkajs has no rebalance listener; this is its join event). */
+  onAssigned(listener: (assignment: Record<string, number[]>) => void): void;
+  /** Moves the fetch position of an assigned partition; only valid while run() is active. */
+  seek(topic: string, partition: number, offset: string): void;
   stop(): Promise<void>;
   disconnect(): Promise<void>;
 }

@@ -1,2 +1,4 @@
 // Public face of the warehouse stage: other stages import from here only.
+export { type FactReading, type LoadOutcome, loadReadings } from './fact-loader.ts';
 export { type MigrateAction, type MigrateResult, migrateActions, migrateDatabase } from './migrate.ts';
+export { recomputeDirtyHours } from './rollup.ts';

@@ -2,6 +2,7 @@ import pg from 'pg';
 import * as dwDimensions from '../../migrations/20261126000001_dw_dimensions.ts';
 import * as dwFacts from '../../migrations/20261126000002_dw_facts.ts';
 import * as hubState from '../../migrations/20261126000003_hub_state.ts';
+import * as rollupQueue from '../../migrations/20261126000004_rollup_queue.ts';
 import { createKnex, ensureDatabase, type Knex } from '../db/index.ts';
 
 export type MigrateAction = 'up' | 'down' | 'status';
@@ -31,6 +32,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '20261126000001_dw_dimensions', migration: dwDimensions },
   { name: '20261126000002_dw_facts', migration: dwFacts },
   { name: '20261126000003_hub_state', migration: hubState },
+  { name: '20261126000004_rollup_queue', migration: rollupQueue },
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -13,7 +13,12 @@ const ucum = (
 ).UcumLhcUtils.getInstance();
 
 const databaseName = 'iot_hub_test_migrations';
-const allMigrations = ['20261126000001_dw_dimensions', '20261126000002_dw_facts', '20261126000003_hub_state'];
+const allMigrations = [
+  '20261126000001_dw_dimensions',
+  '20261126000002_dw_facts',
+  '20261126000003_hub_state',
+  '20261126000004_rollup_queue',
+];
 
 let url: string;
 let knex: Knex;
@@ -275,7 +280,7 @@ describe('migrations', () => {
     const down = await migrateDatabase(url, 'down', (line) => lines.push(line));
     expect(down.changed).toEqual([...allMigrations].reverse());
     expect(down.pending).toEqual(allMigrations);
-    expect(lines[0]).toBe('rolled back 20261126000003_hub_state');
+    expect(lines[0]).toBe('rolled back 20261126000004_rollup_queue');
     const { rows } = await knex.raw("SELECT nspname FROM pg_namespace WHERE nspname IN ('dw', 'hub')");
     expect(rows).toEqual([]);
 

@@ -1,0 +1,1 @@
+export { ReferenceCache, type ReferenceCacheStats, type ResolvedKeys } from './reference-cache.ts';

@@ -1,0 +1,41 @@
+import type pg from 'pg';
+
+/**
+ * Recomputes the hourly rollup for queued hours (hub.rollup_dirty), oldest first, each from the facts, so a
+ * late reading or a replay simply recomputes its hour. `settleMs` leaves hours still being written alone for a
+ * moment, batching their recomputes. Returns how many hours it recomputed.
+ */
+export async function recomputeDirtyHours(
+  pool: pg.Pool,
+  options: { limit?: number; settleMs?: number } = {},
+): Promise<number> {
+  const { rowCount } = await pool.query(
+    `WITH picked AS (
+       DELETE FROM hub.rollup_dirty WHERE (device_sk, metric_sk, hour_start) IN (
+         SELECT device_sk, metric_sk, hour_start FROM hub.rollup_dirty
+         WHERE marked_at <= now() - make_interval(secs => $2::float8 / 1000)
+         ORDER BY hour_start LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING device_sk, metric_sk, hour_start)
+     INSERT INTO dw.fact_sensor_hourly AS h (device_sk, asset_sk, metric_sk, hour_start, date_key, time_key, n_expected,
+       n_received, n_suspect, n_fail, min_value, max_value, avg_value, sum_value, stddev_value, last_value, computed_at)
+     SELECT p.device_sk, (array_agg(f.asset_sk ORDER BY f.reading_ts DESC))[1], p.metric_sk, p.hour_start,
+            to_char(p.hour_start AT TIME ZONE 'UTC', 'YYYYMMDD')::int,
+            (extract(hour FROM p.hour_start AT TIME ZONE 'UTC') * 60)::smallint,
+            3600 / greatest(coalesce(max(d.expected_interval_s), 60), 1),
+            count(*), count(*) FILTER (WHERE f.quality_code = 3), count(*) FILTER (WHERE f.quality_code = 4),
+            min(f.value), max(f.value), avg(f.value), sum(f.value), stddev_samp(f.value),
+            (array_agg(f.value ORDER BY f.reading_ts DESC))[1], now()
+     FROM picked p
+     JOIN dw.fact_sensor_reading f ON f.device_sk = p.device_sk AND f.metric_sk = p.metric_sk
+      AND f.reading_ts >= p.hour_start AND f.reading_ts < p.hour_start + interval '1 hour'
+     LEFT JOIN dw.dim_device d ON d.device_sk = p.device_sk AND d.is_current
+     GROUP BY p.device_sk, p.metric_sk, p.hour_start
+     ON CONFLICT (device_sk, metric_sk, hour_start) DO UPDATE SET
+       asset_sk = excluded.asset_sk, n_expected = excluded.n_expected, n_received = excluded.n_received,
+       n_suspect = excluded.n_suspect, n_fail = excluded.n_fail, min_value = excluded.min_value,
+       max_value = excluded.max_value, avg_value = excluded.avg_value, sum_value = excluded.sum_value,
+       stddev_value = excluded.stddev_value, last_value = excluded.last_value, computed_at = excluded.computed_at`,
+    [options.limit ?? 5000, options.settleMs ?? 2000],
+  );
+  return rowCount ?? 0;
+}
