@@ -82,7 +82,10 @@ export async function processRecords(
       continue;
     }
     let group = groups.get(mapping);
-    if (!group) groups.set(mapping, (group = { inputs: [], records: [] }));
+    if (!group) {
+      group = { inputs: [], records: [] };
+      groups.set(mapping, group);
+    }
     group.inputs.push({ payload, meta });
     group.records.push(record);
   }
@@ -102,9 +105,9 @@ export async function processRecords(
         mappingVersion: mapping.version,
       });
     }
-    result.rows.forEach((row, i) =>
-      mapped.push({ row, record: group.records[result.rowInputs[i]!]!, mapping }),
-    );
+    for (const [i, row] of result.rows.entries()) {
+      mapped.push({ row, record: group.records[result.rowInputs[i]!]!, mapping });
+    }
   }
 
   // enrich: late-data limits, then surrogate keys as of each reading's time (inferring unknown devices).
@@ -228,5 +231,6 @@ function lateDataProblem(
   return null;
 }
 
-const min = (xs: bigint[]) => xs.reduce((a, b) => (b < a ? b : a));
-const max = (xs: bigint[]) => xs.reduce((a, b) => (b > a ? b : a));
+// Kafka offsets are int64: compare as bigint.
+const min = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1))[0]!;
+const max = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? 1 : -1))[0]!;
