@@ -65,9 +65,9 @@ export function compileMapping(doc: MappingDocument): CompiledMapping {
   let elementSchema: JsonSchema | null = exploding ? null : rootSchema;
   const pathCheck = (current: JsonSchema | null): PathCheck | undefined =>
     shape
-      ? (base, segments, pos) => {
-          if (base === 'root') shape.check(rootSchema!, '$$', segments, pos);
-          else if (current) shape.check(current, '$', segments, pos);
+      ? (base, segments, positions) => {
+          if (base === 'root') shape.check(rootSchema!, '$$', segments, positions);
+          else if (current) shape.check(current, '$', segments, positions);
         }
       : undefined;
 
@@ -145,7 +145,7 @@ export function compileMapping(doc: MappingDocument): CompiledMapping {
     spec,
     file: doc.file,
     contract: contract ?? null,
-    contractLocation: locator.at(['source', 'schema']),
+    contractLocation: locator.keyAt(['source', 'schema']),
     match: match ?? null,
     explode: explode ?? null,
     messageLets,
@@ -217,8 +217,8 @@ function compileExplode(
     tree = parseExpression(spec.explode);
     // `$.readings[*]` and `$.readings` mean the same: one row per element.
     if (tree.type === 'wildcard') tree = tree.object;
-    const segments = literalPath(tree);
-    if (shape && segments) setElementSchema(shape.elementsOf(segments, tree.pos));
+    const path = literalPath(tree);
+    if (shape && path) setElementSchema(shape.elementsOf(path.segments, path.positions));
     const compiled = compileExpression(tree, ctx);
     return { evaluate: compiled.evaluate, location };
   } catch (e) {
@@ -228,14 +228,16 @@ function compileExplode(
 }
 
 // `$.a.b` / `$$.a.b` as segments (with $ being the message here), or null for anything computed.
-function literalPath(tree: Expr): PathSegment[] | null {
+function literalPath(tree: Expr): { segments: PathSegment[]; positions: number[] } | null {
   const segments: PathSegment[] = [];
+  const positions: number[] = [];
   let node = tree;
   while (node.type === 'member' || node.type === 'index') {
     segments.unshift(node.type === 'member' ? node.key : { index: node.index });
+    positions.unshift(node.pos);
     node = node.object;
   }
-  return node.type === 'current' || node.type === 'root' ? segments : null;
+  return node.type === 'current' || node.type === 'root' ? { segments, positions } : null;
 }
 
 function compileWhere(text: string, vc: ValueContext): ValuePlan {

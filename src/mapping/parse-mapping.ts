@@ -63,6 +63,8 @@ function pruneErrors(errors: ErrorObject[]): ErrorObject[] {
   const byPlace = new Map<string, ErrorObject>();
   const rank = (e: ErrorObject) => (e.keyword === 'type' ? 2 : e.keyword === 'required' ? 1 : 0);
   for (const e of errors) {
+    // Errors inside propertyNames repeat as one 'propertyNames' error that names the property.
+    if (e.propertyName !== undefined) continue;
     const place = e.keyword === 'additionalProperties' ? `${e.instancePath}/${extraKey(e)}` : e.instancePath;
     const seen = byPlace.get(place);
     if (!seen || rank(e) < rank(seen)) byPlace.set(place, e);

@@ -5,8 +5,13 @@
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  const lower = word.toLowerCase();
   for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const other = candidate.toLowerCase();
+    // A prefix (device → device_id) is as good a guess as a one-letter typo.
+    const prefix =
+      Math.min(lower.length, other.length) >= 3 && (other.startsWith(lower) || lower.startsWith(other));
+    const d = prefix ? 1 : editDistance(lower, other);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;

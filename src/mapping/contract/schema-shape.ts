@@ -21,8 +21,8 @@ export class SchemaShape {
   }
 
   /** The schema of the elements an explode path yields, or null when unknown. */
-  elementsOf(segments: PathSegment[], pos: number): JsonSchema | null {
-    const shape = this.walk(this.root, '$$', segments, pos);
+  elementsOf(segments: PathSegment[], positions: number[]): JsonSchema | null {
+    const shape = this.walk(this.root, '$$', segments, positions);
     if (shape === 'open') return null;
     const items = this.deref(shape).items;
     if (typeof items === 'object' && items !== null && !Array.isArray(items)) return items as JsonSchema;
@@ -30,13 +30,14 @@ export class SchemaShape {
   }
 
   /** Throws ExpressionFault(UNKNOWN_PATH) when `segments` can never exist under `base`. */
-  check(base: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], pos: number): void {
-    this.walk(base, baseName, segments, pos);
+  check(base: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], positions: number[]): void {
+    this.walk(base, baseName, segments, positions);
   }
 
-  private walk(start: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], pos: number): Shape {
+  private walk(start: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], positions: number[]): Shape {
     let shape: Shape = start;
     for (let i = 0; i < segments.length && shape !== 'open'; i++) {
+      const pos = positions[i] ?? 0;
       const schema = this.deref(shape);
       if (isComposite(schema)) return 'open';
       const seg = segments[i]!;

@@ -15,8 +15,11 @@ export interface VariableInfo {
   perElement: boolean;
 }
 
-/** Checks a literal path against the source contract; throws ExpressionFault(UNKNOWN_PATH) when it can never match. */
-export type PathCheck = (base: 'root' | 'current', segments: PathSegment[], pos: number) => void;
+/**
+ * Checks a literal path against the source contract; throws ExpressionFault(UNKNOWN_PATH) at the offending
+ * segment's position (positions[i] is segment i's offset) when the path can never match.
+ */
+export type PathCheck = (base: 'root' | 'current', segments: PathSegment[], positions: number[]) => void;
 
 export interface CompileContext {
   functions: ReadonlyMap<string, FunctionSpec>;
@@ -130,20 +133,25 @@ export function rejectForbiddenKey(key: string, pos: number): void {
 // Flattens a.b[0]."c" into a base plus literal segments, checks it, and compiles it into one closure.
 function compilePathExpression(expr: Expr, ctx: CompileContext): Compiled {
   const segments: PathSegment[] = [];
+  const positions: number[] = [];
   let node = expr;
   while (node.type === 'member' || node.type === 'index') {
-    if (node.type === 'member') rejectForbiddenKey(node.key, node.pos);
     segments.unshift(node.type === 'member' ? node.key : { index: node.index });
+    positions.unshift(node.pos);
     node = node.object;
   }
+  // In source order, so the first forbidden key is the one reported.
+  segments.forEach((seg, i) => {
+    if (typeof seg === 'string') rejectForbiddenKey(seg, positions[i]!);
+  });
   let base: Compiled;
   switch (node.type) {
     case 'current':
-      ctx.checkPath?.('current', segments, expr.pos);
+      ctx.checkPath?.('current', segments, positions);
       base = { evaluate: (s) => s.cur, perElement: true };
       break;
     case 'root':
-      ctx.checkPath?.('root', segments, expr.pos);
+      ctx.checkPath?.('root', segments, positions);
       base = { evaluate: (s) => s.root, perElement: false };
       break;
     case 'meta': {
@@ -152,7 +160,7 @@ function compilePathExpression(expr: Expr, ctx: CompileContext): Compiled {
         throw new ExpressionFault(
           MappingErrorCode.UNKNOWN_META_KEY,
           `unknown metadata key $meta.${key}${didYouMean(key, META_KEYS)}; known: ${listOf(META_KEYS)}`,
-          expr.pos,
+          positions[0]!,
         );
       }
       base = { evaluate: (s) => s.meta, perElement: false };
@@ -178,7 +186,7 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
   const toArg = (e: Expr): CompiledArg => {
     const c = compileExpression(e, ctx);
     perElement ||= c.perElement;
-    return { evaluate: c.evaluate, constant: c.constant ?? constantOf(e), pos: e.pos };
+    return { evaluate: c.evaluate, constant: c.constant ?? constantOf(e), pos: startOf(e) };
   };
   let perElement = false;
   const badArgs = (message: string, pos: number) =>
@@ -214,6 +222,13 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
   });
   const evaluate = spec.compile(args, { pos: expr.pos, units: ctx.units }, rest, named);
   return { evaluate, perElement };
+}
+
+// Where an argument starts in the text: a path's node sits at its last key, a binary at its operator.
+function startOf(e: Expr): number {
+  if (e.type === 'member' || e.type === 'index' || e.type === 'wildcard') return startOf(e.object);
+  if (e.type === 'binary') return startOf(e.left);
+  return e.pos;
 }
 
 // -1 parses as unary minus on a literal; functions still want to see it as a constant.
