@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBenchCommand } from './bench.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerDlqCommand } from './dlq.ts';
 import { registerMappingsCommand } from './mappings.ts';
 import { registerMigrateCommand } from './migrate.ts';
 import { registerServicenowCommand } from './servicenow.ts';
@@ -21,6 +22,7 @@ registerMigrateCommand(program);
 registerStartCommand(program);
 registerDemoCommand(program);
 registerBenchCommand(program);
+registerDlqCommand(program);
 registerMappingsCommand(program);
 registerServicenowCommand(program);
 registerSimulateCommand(program);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { HubConfig } from '../config/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import { createKafka, type HubConsumer, startTrackedConsumer } from '../kafka/index.ts';
-import { createMappingRouter, loadMappings } from '../mapping/index.ts';
+import { createMappingRouter, loadMappings, type MappingRouter } from '../mapping/index.ts';
 import { counter, gauge, histogram, type Logger } from '../observability/index.ts';
 import { recomputeDirtyHours } from '../warehouse/index.ts';
 import { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
@@ -65,10 +65,8 @@ export interface RunningIngest {
   flushRollups(): Promise<number>;
 }
 
-/** Starts the telemetry ingest: a consumer group over the connector's topics, batch by batch into dw. */
-export async function startIngest(config: HubConfig, options: IngestOptions): Promise<RunningIngest> {
-  const connector = options.connector ?? readTelemetryConnector();
-  const topics = options.topics ?? connector.topics;
+/** Loads the connector's fact mappings; any mapping error, or a topic no mapping reads, stops the start. */
+export function loadFactRouter(connector: TelemetryConnector, topics = connector.topics): MappingRouter {
   const loaded = loadMappings([connector.mappings]);
   if (loaded.errors.length > 0) {
     throw new Error(
@@ -81,7 +79,14 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     throw new Error(
       `no FactMapping reads topic(s) ${unmapped.join(', ')}; add one under ${connector.mappings}/`,
     );
+  return router;
+}
 
+/** Starts the telemetry ingest: a consumer group over the connector's topics, batch by batch into dw. */
+export async function startIngest(config: HubConfig, options: IngestOptions): Promise<RunningIngest> {
+  const connector = options.connector ?? readTelemetryConnector();
+  const topics = options.topics ?? connector.topics;
+  const router = loadFactRouter(connector, topics);
   const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolMax });
   const cache = new ReferenceCache();
   const client = await pool.connect();
@@ -168,7 +173,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     {
       topics,
       groupId: options.groupId ?? connector.groupId,
-      mappings: loaded.mappings.map((mp) => `${mp.id}@${mp.version}`),
+      mappings: topics.flatMap((t) => router.forTopic(t).map((mp) => `${mp.id}@${mp.version}`)),
     },
     'ingest started',
   );

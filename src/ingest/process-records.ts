@@ -25,6 +25,8 @@ export interface BatchOutcome {
   newestReadingMs: number | null;
   /** Per record offset: whether it loaded (true) or was dead-lettered (false). */
   outcomeByOffset: Map<string, boolean>;
+  /** The dead letters written, in record order. */
+  letters: DeadLetter[];
 }
 
 /**
@@ -205,6 +207,7 @@ export async function processRecords(
     inferredDevices: inferred.length,
     newestReadingMs: newest,
     outcomeByOffset,
+    letters,
   };
 }
 

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
-import { type RunningIngest, startIngest } from '../../src/ingest/index.ts';
+import { ReferenceCache } from '../../src/enrich/index.ts';
+import {
+  loadFactRouter,
+  type RunningIngest,
+  readTelemetryConnector,
+  replayDeadLetters,
+  startIngest,
+} from '../../src/ingest/index.ts';
 import { createKafka, type OutgoingMessage } from '../../src/kafka/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
 
@@ -168,6 +175,33 @@ describe('telemetry ingest', () => {
       [[known, unknown]],
     );
     expect(hourly[0].n).toBe(expected.facts);
+
+    // dlq replay: unchanged records still fail, stay pending and gain no second dead letter …
+    const ids = ledger.deadLetters.map((d) => Number(d.id));
+    const ctx = { router: loadFactRouter(readTelemetryConnector()), cache: new ReferenceCache() };
+    const first = await replayDeadLetters(db, ctx, { ids });
+    expect(first.replayed).toEqual([]);
+    expect(first.stillFailing.map((f) => f.code).sort()).toEqual(
+      ledger.deadLetters.map((d) => d.error_code).sort(),
+    );
+    // … and once the cause is gone (here: the hub's clock has caught up with the device's), the record loads once.
+    const later = { ...ctx, now: () => now + 2 * 3600_000 };
+    const second = await replayDeadLetters(db, later, { ids: [Number(future.id)] });
+    expect(second.replayed).toEqual([Number(future.id)]);
+    await db.query("UPDATE hub.dead_letter SET status = 'pending' WHERE id = $1", [future.id]);
+    const third = await replayDeadLetters(db, later, { ids: [Number(future.id)] });
+    expect(third.replayed).toEqual([Number(future.id)]);
+    const after = await waitForLedger(0);
+    expect(after.facts).toBe(expected.facts + 3);
+    expect(after.deadLetters).toHaveLength(expected.deadLetters);
+    const { rows: states } = await db.query(
+      'SELECT status, count(*)::int AS n FROM hub.dead_letter WHERE id = ANY($1) GROUP BY 1 ORDER BY 1',
+      [ids],
+    );
+    expect(states).toEqual([
+      { status: 'pending', n: 4 },
+      { status: 'replayed', n: 1 },
+    ]);
   });
 
   async function waitForLedger(total: number) {

@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import pg from 'pg';
+import { loadConfig } from '../config/index.ts';
+import { ReferenceCache } from '../enrich/index.ts';
+import {
+  listDeadLetters,
+  loadFactRouter,
+  readTelemetryConnector,
+  replayDeadLetters,
+} from '../ingest/index.ts';
+
+/** `iot-hub dlq list|replay`: inspect dead letters, and run them through the pipeline again once fixed. */
+export function registerDlqCommand(program: Command): void {
+  const dlq = program
+    .command('dlq')
+    .description('dead letters: records that failed validation, mapping or loading');
+
+  dlq
+    .command('list')
+    .description('list dead letters, newest last')
+    .option('--status <status>', 'pending | replayed | discarded', 'pending')
+    .option('--code <code>', 'only this error code (e.g. SOURCE_INVALID)')
+    .option('--topic <topic>', 'only this source topic')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON lines')
+    .action(
+      async (o: { status: 'pending'; code?: string; topic?: string; limit: string; json?: boolean }) => {
+        const pool = new pg.Pool({
+          connectionString: loadConfig({ file: program.opts().config }).database.url,
+        });
+        try {
+          const rows = await listDeadLetters(pool, {
+            status: o.status,
+            code: o.code,
+            topic: o.topic,
+            limit: Number(o.limit),
+          });
+          for (const r of rows) {
+            if (o.json) {
+              console.log(
+                JSON.stringify({
+                  ...r,
+                  payload: r.payload?.toString('utf8'),
+                  message_key: r.message_key?.toString('utf8'),
+                }),
+              );
+              continue;
+            }
+            const where = `${r.source_topic}/${r.source_partition}@${r.source_offset}`;
+            const mapping = r.mapping_id ? ` ${r.mapping_id}@${r.mapping_version}` : '';
+            console.log(
+              `#${r.id} ${r.status} ${where}${mapping} ${r.error_code}: ${r.error_message}${r.error_location ? ` (${r.error_location})` : ''}`,
+            );
+            console.log(`    payload: ${truncate(r.payload?.toString('utf8') ?? '(none)', 160)}`);
+          }
+          if (!o.json) console.log(`${rows.length} dead letter(s)`);
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+
+  dlq
+    .command('replay')
+    .description('replay pending dead letters through the current mappings; loaded ones are marked replayed')
+    .argument('[ids...]', 'dead letter ids (default: every pending one matching the filters)')
+    .option('--code <code>', 'only this error code')
+    .option('--topic <topic>', 'only this source topic')
+    .action(async (ids: string[], o: { code?: string; topic?: string }) => {
+      const config = loadConfig({ file: program.opts().config });
+      const router = loadFactRouter(readTelemetryConnector());
+      const pool = new pg.Pool({ connectionString: config.database.url });
+      try {
+        const result = await replayDeadLetters(
+          pool,
+          { router, cache: new ReferenceCache() },
+          { ids: ids.length ? ids.map(Number) : undefined, code: o.code, topic: o.topic },
+        );
+        for (const f of result.stillFailing) console.log(`#${f.id} still fails: ${f.code}: ${f.message}`);
+        console.log(`replayed ${result.replayed.length}, still failing ${result.stillFailing.length}`);
+        if (result.stillFailing.length > 0) process.exitCode = 2;
+      } finally {
+        await pool.end();
+      }
+    });
+}
+
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
