@@ -93,8 +93,9 @@ export function registerSimulateCommand(program: Command): void {
           durationMs: parseDurationMs(options.duration, '--duration'),
           intervalMs: parseDurationMs(options.interval, '--interval'),
           ...(options.start ? { start: isoDate(options.start) } : {}),
-          rate: options.rate ? parseRate(options.rate) : null,
-          realtime: options.realtime ?? false,
+          ...(options.realtime
+            ? { realtime: true as const }
+            : { rate: options.rate ? parseRate(options.rate) : null }),
           faults: parseFaultRates(options.faults),
           groundTruthFile: options.groundTruth ?? null,
           seedMdm: options.seedMdm,

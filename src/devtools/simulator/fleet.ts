@@ -56,7 +56,8 @@ export function generateFleet(seed: number | string, options: FleetOptions = {})
       : `${idPrefix}dev-x${String(i - devices + 1).padStart(4, '0')}`;
     const machine = registered ? machines[i % machines.length]! : null;
     fleetDevices.push(
-      generateDevice(random.fork(`device/${deviceId}`), {
+      // Streams are forked by position, not id, so an id prefix renames a fleet without changing it.
+      generateDevice(random.fork(`device/${registered ? i : `x${i - devices}`}`), {
         seed,
         deviceId,
         registered,

@@ -10,7 +10,13 @@ export { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';
 export { type SeedMdmResult, seedMdm } from './seed-mdm.ts';
 export { type SeedWarehouseResult, seedWarehouseDimensions } from './seed-warehouse.ts';
 export { type SimulationResult, simulate } from './simulate.ts';
-export type { SimulateOptions, SimulationProgress, SimulationSpec } from './simulation-options.ts';
+export type {
+  SimulateOptions,
+  SimulateTargets,
+  SimulationPacing,
+  SimulationProgress,
+  SimulationSpec,
+} from './simulation-options.ts';
 export { createSimulationRun, type SimulationRun } from './simulation-run.ts';
 export type { SimRecord } from './telemetry-stream.ts';
 export { vendorFormats } from './vendor-formats.ts';

@@ -40,12 +40,22 @@ export interface SimulationProgress {
   done: boolean;
 }
 
+/**
+ * How fast records go out: as fast as possible (the default), at a fixed rate, or on the wall clock
+ * (realtime: the window starts now and each record waits for its time). A rate and realtime exclude each other.
+ */
+export type SimulationPacing =
+  | {
+      /** Messages per second; null or absent sends as fast as possible. */
+      rate?: number | null;
+      realtime?: false;
+    }
+  | { realtime: true; rate?: never };
+
 /** A simulation plus where it goes: Kafka, the MDM database, the warehouse, the ground-truth file. */
-export interface SimulateOptions extends SimulationSpec {
-  /** Messages per second; null or absent sends as fast as possible. */
-  rate?: number | null;
-  /** Uses the wall clock: the window starts now and each record waits for its time. @defaultValue false */
-  realtime?: boolean;
+export type SimulateOptions = SimulationSpec & SimulationPacing & SimulateTargets;
+
+export interface SimulateTargets {
   /** Records per producer send. @defaultValue 2000 */
   batchSize?: number;
   /**

@@ -39,7 +39,7 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
   checkFaultRates(faults);
   if (!(durationMs > 0)) throw new RangeError('durationMs must be > 0');
   if (!(intervalMs >= 1000) || intervalMs % 1000 !== 0) {
-    throw new RangeError('intervalMs must be a whole number of seconds, at least 1 s');
+    throw new RangeError('interval must be a whole number of seconds, at least 1 s');
   }
   const startMs = (
     spec.start ??

@@ -80,7 +80,7 @@ interface Outgoing {
  */
 export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
   const { faults, intervalMs, startMs, endMs } = plan;
-  const runs = plan.fleet.devices.map((device) => createRun(plan, device));
+  const runs = plan.fleet.devices.map((device, index) => createRun(plan, device, index));
   const pending = new PendingQueue<Outgoing>();
   let seq = 0;
 
@@ -163,9 +163,20 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
         }
       }
     }
-    for (const [releaseAtMs, o] of pending.drain(slotMs + intervalMs)) yield send(o, releaseAtMs);
+    for (const [releaseAtMs, o] of pending.drain(slotMs + intervalMs)) {
+      // Held back but nothing newer was sent meanwhile (a gap): hold it one more slot, so out of order
+      // always means overtaken.
+      if (o.delivery === 'out_of_order' && o.run.sent === o.heldAt) pending.push(releaseAtMs + intervalMs, o);
+      else yield send(o, releaseAtMs);
+    }
   }
-  for (const [releaseAtMs, o] of pending.drain(Number.POSITIVE_INFINITY)) yield send(o, releaseAtMs);
+  for (const [releaseAtMs, o] of pending.drain(Number.POSITIVE_INFINITY)) {
+    // At the end of the window nothing newer will come: such a record simply arrives on time.
+    yield send(
+      o.delivery === 'out_of_order' && o.run.sent === o.heldAt ? { ...o, delivery: 'on_time' } : o,
+      releaseAtMs,
+    );
+  }
 
   for (const run of runs) {
     if (run.device.registered || run.uniqueReadings === 0) continue;
@@ -178,11 +189,12 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
   }
 }
 
-function createRun(plan: TelemetryPlan, device: FleetDevice): DeviceRun {
+function createRun(plan: TelemetryPlan, device: FleetDevice, index: number): DeviceRun {
   const vendor = plan.formats.get(device.vendor);
   if (!vendor)
     throw new RangeError(`device ${device.deviceId} speaks '${device.vendor}', which has no format`);
-  const random = plan.random.fork(`device/${device.deviceId}`);
+  // Forked by position in the fleet, not by id: an id prefix renames the devices without changing a value.
+  const random = plan.random.fork(`device/${index}`);
   return {
     device,
     format: vendor.format,
