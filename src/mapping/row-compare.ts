@@ -59,11 +59,13 @@ export function diffRows(
   actual: ReadonlyArray<Record<string, unknown>>,
 ): string[] {
   const lines: string[] = [];
+  // Actual rows are shown with the fields the expectation lists, so only real differences stand out;
+  // an extra row with no counterpart is shown with the fields any expected row lists.
+  const listed = [...new Set(expected.flatMap((row) => Object.keys(row)))];
   for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     const want = expected[i];
     const got = actual[i];
-    // Show the actual row restricted to the expected fields, so only real differences stand out.
-    const gotShown = got && want ? pick(got, Object.keys(want)) : got;
+    const gotShown = got && (want || listed.length) ? pick(got, want ? Object.keys(want) : listed) : got;
     if (want && gotShown && Object.keys(want).every((k) => valueMatches(want[k], gotShown[k]))) {
       lines.push(`  ${JSON.stringify(gotShown)}`);
       continue;

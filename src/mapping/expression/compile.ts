@@ -194,10 +194,11 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
 
   const args: Array<CompiledArg | undefined> = new Array(spec.params.length).fill(undefined);
   const rest: CompiledArg[] = [];
+  const positional = spec.params.filter((p) => !p.namedOnly).length;
   expr.args.forEach((arg, i) => {
-    if (i < spec.params.length) args[i] = toArg(arg);
+    if (i < positional) args[i] = toArg(arg);
     else if (spec.variadic) rest.push(toArg(arg));
-    else throw badArgs(`${expr.name}() takes at most ${spec.params.length} arguments`, arg.pos);
+    else throw badArgs(`${expr.name}() takes at most ${positional} arguments`, startOf(arg));
   });
   const named = new Map<string, CompiledArg>();
   for (const arg of expr.named) {

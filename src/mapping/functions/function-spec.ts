@@ -13,6 +13,8 @@ export interface ParamSpec {
   required?: boolean;
   /** The argument must be a literal (a format pattern, an algorithm name). */
   literal?: boolean;
+  /** Only by name (algorithm: "md5"), so extra positional arguments of a variadic function stay values. */
+  namedOnly?: boolean;
 }
 
 /** What a function's compile step may use besides its arguments. */

@@ -15,8 +15,8 @@ export const hash: FunctionSpec = {
   signature: 'hash(value, ...more, algorithm: "sha256"|"sha1"|"md5", length: <hex chars>)',
   params: [
     { name: 'value', required: true },
-    { name: 'algorithm', literal: true },
-    { name: 'length', literal: true },
+    { name: 'algorithm', literal: true, namedOnly: true },
+    { name: 'length', literal: true, namedOnly: true },
   ],
   variadic: true,
   compile([value, algorithmArg, lengthArg], _site, rest) {

@@ -58,7 +58,8 @@ export const round: FunctionSpec = {
           site.pos,
         );
       }
-      return (Math.sign(v) * Math.round(Math.abs(v) * factor)) / factor;
+      // toPrecision(15) drops binary noise first, so 1.005 rounds to 1.01 as written, not to 1.00.
+      return (Math.sign(v) * Math.round(Number((Math.abs(v) * factor).toPrecision(15)))) / factor;
     };
   },
 };
