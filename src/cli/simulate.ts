@@ -31,6 +31,7 @@ interface SimulateCliOptions {
   partitions: string;
   batchSize: string;
   gzip?: boolean;
+  windowCheck: boolean;
   json?: boolean;
 }
 
@@ -78,6 +79,10 @@ export function registerSimulateCommand(program: Command): void {
     .option('--partitions <n>', 'partitions of topics this run creates', '4')
     .option('--batch-size <n>', 'messages per producer send', '2000')
     .option('--gzip', 'compress producer batches with gzip')
+    .option(
+      '--no-window-check',
+      "allow a window the mappings' late_data would partly dead-letter (history for a backfill; the ledger then assumes a backfill)",
+    )
     .option('--json', 'print the result (ledger, topics, seeding counts) as JSON')
     .action(async (options: SimulateCliOptions) => {
       const config = loadConfig({ file: program.opts().config });
@@ -106,6 +111,7 @@ export function registerSimulateCommand(program: Command): void {
           partitions: integer(options.partitions, '--partitions', 1),
           batchSize: integer(options.batchSize, '--batch-size', 1),
           compression: options.gzip ? 'gzip' : 'none',
+          ...(options.windowCheck ? {} : { lateData: null }),
           kafka: { brokers: config.kafka.brokers },
           databaseUrl: config.database.url,
           onProgress: options.json ? undefined : printProgress,

@@ -247,7 +247,6 @@ describe('device simulator', () => {
       acme: mappings.find((m) => m.id === 'telemetry-acme')!,
       flatline: mappings.find((m) => m.id === 'telemetry-flatline')!,
     };
-    const futureSkewMs = 5 * 60_000;
     const registered = new Set(first.fleet.devices.filter((d) => d.registered).map((d) => d.deviceId));
     const seen = new Set<string>();
     const tally = {
@@ -283,10 +282,14 @@ describe('device simulator', () => {
           continue;
         }
         expect(result.errors).toEqual([]);
-        if (result.rows.some((r) => new Date(r.ts as string).getTime() > now + futureSkewMs)) {
+        // The pipeline's late_data rule (src/ingest): beyond future_skew or max_lateness is a dead letter.
+        const { futureSkewMs, maxLatenessMs } = mapping.lateData;
+        const times = result.rows.map((r) => new Date(r.ts as string).getTime());
+        if (times.some((t) => t > now + futureSkewMs!)) {
           tally.future += 1;
           continue;
         }
+        expect(times.filter((t) => t < now - maxLatenessMs!)).toEqual([]);
         for (const row of result.rows) {
           expect(typeof row.value).toBe('number');
           tally.readings += 1;
@@ -365,6 +368,27 @@ describe('device simulator', () => {
     expect(
       records.every((r) => r.facts.invalid === null && !r.facts.duplicate && r.facts.delivery === 'on_time'),
     ).toBe(true);
+  });
+
+  it("refuses a window the mappings' late_data would partly dead-letter, before writing anything", async () => {
+    const eightDaysAgo = new Date(Math.floor(Date.now() / hourMs) * hourMs - 8 * 24 * hourMs);
+    const old = options('old', { start: eightDaysAgo, faults: {}, idPrefix: `t${sfx}-old-` });
+    await expect(simulate(old)).rejects.toThrow(/TOO_LATE/);
+    await expect(
+      simulate({
+        ...options('old2'),
+        // Old history allowed (no max_lateness), but its future-dated faults would land in the past.
+        start: eightDaysAgo,
+        lateData: { futureSkewMs: 300_000, maxLatenessMs: null },
+      }),
+    ).rejects.toThrow(/future_skew/);
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    await admin.disconnect();
+    expect(topics.filter((t) => t.startsWith(`test.sim.${sfx}.old`))).toEqual([]);
+    const rows = await mdm.query('SELECT 1 FROM public.device WHERE device_id LIKE $1', [`t${sfx}-old-%`]);
+    expect(rows.rowCount).toBe(0);
   });
 
   it('parses fault lists and rejects unknown kinds and bad rates', () => {

@@ -5,14 +5,18 @@ import { createKafka } from '../../kafka/index.ts';
 import type { Fleet } from './fleet-types.ts';
 import type { GroundTruth } from './ground-truth.ts';
 import { sendRecords } from './kafka-sender.ts';
+import { type LateDataBounds, lateDataBounds } from './late-data-bounds.ts';
 import { LedgerCounter, type SimulationLedger } from './ledger.ts';
 import { type SeedMdmResult, seedMdm } from './seed-mdm.ts';
 import { type SeedWarehouseResult, seedWarehouseDimensions } from './seed-warehouse.ts';
 import type { SimulateOptions } from './simulation-options.ts';
-import { createSimulationRun } from './simulation-run.ts';
+import { createSimulationRun, type SimulationRun } from './simulation-run.ts';
 import type { SimRecord } from './telemetry-stream.ts';
+import { vendorFormats } from './vendor-formats.ts';
 
 const dayMs = 86_400_000;
+/** How long after sending the pipeline may still be judging the records' timestamps. */
+const ingestMarginMs = 3_600_000;
 
 export interface SimulationResult {
   /** Counts of what reached Kafka; see SimulationLedger for the definitions. */
@@ -33,17 +37,18 @@ export interface SimulationResult {
  * Runs a simulation end to end: plans it (createSimulationRun), seeds the MDM database and the warehouse
  * dimensions (unless disabled), creates missing topics, sends every record to Kafka keyed by device id, and
  * writes the ground truth. The result's ledger counts what the broker acknowledged. Throws RangeError for
- * invalid options before anything is written; database and Kafka errors propagate (records already sent
+ * invalid options before anything is written, including a window the mappings' late_data would partly
+ * dead-letter (older than max_lateness, or future-dated faults that would not be in the future); database and Kafka errors propagate (records already sent
  * stay in Kafka).
  */
 export async function simulate(options: SimulateOptions = {}): Promise<SimulationResult> {
   const started = performance.now();
   const run = createSimulationRun(options);
-  if ((options.faults?.future ?? 0) > 0 && run.endMs + dayMs < Date.now() + 3_600_000) {
-    throw new RangeError(
-      'faults: future-dated readings are dated 1–30 days after the window, which here would still be in the past; move start closer to now or drop future=',
-    );
-  }
+  const bounds =
+    options.lateData === undefined
+      ? lateDataBounds(Object.keys(run.topics).map((v) => vendorFormats[v]!.mappingId))
+      : options.lateData;
+  if (bounds) checkWindow(run, bounds, options.faults?.future ?? 0);
   const needsConfig = !options.kafka || !options.databaseUrl;
   const config = needsConfig ? loadConfig() : null;
   const databaseUrl = options.databaseUrl ?? config!.database.url;
@@ -107,6 +112,25 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     elapsedMs: performance.now() - started,
     groundTruthFile: file,
   };
+}
+
+// The ledger calls every reading in the window valid and every future-dated one invalid; that holds only
+// while the pipeline, judging by its own clock a little later, agrees (late_data in the mappings).
+function checkWindow(run: SimulationRun, bounds: LateDataBounds, futureRate: number): void {
+  const now = Date.now();
+  if (bounds.maxLatenessMs !== null && run.startMs < now - bounds.maxLatenessMs + ingestMarginMs) {
+    throw new RangeError(
+      `the window starts ${new Date(run.startMs).toISOString()}, more than the mappings' max_lateness (${bounds.maxLatenessMs / dayMs} d) before now: the pipeline would dead-letter those readings as TOO_LATE. Shorten the duration or move the start.`,
+    );
+  }
+  if (
+    futureRate > 0 &&
+    (run.endMs + dayMs < now + bounds.futureSkewMs + ingestMarginMs || bounds.futureSkewMs >= dayMs)
+  ) {
+    throw new RangeError(
+      `faults: future-dated readings are dated 1–30 days after the window's end, which would not be beyond the mappings' future_skew (${bounds.futureSkewMs / 1000} s) by the hub's clock; end the window near now or drop future=`,
+    );
+  }
 }
 
 // Counts acknowledged records into the ledger and reports progress on a timer and once at the end.

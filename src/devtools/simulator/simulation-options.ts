@@ -1,4 +1,5 @@
 import type { FaultRates } from './fault-rates.ts';
+import type { LateDataBounds } from './late-data-bounds.ts';
 
 /** What a simulation generates: the fleet, the window and the faults. Everything here is deterministic. */
 export interface SimulationSpec {
@@ -77,6 +78,12 @@ export interface SimulateTargets {
   databaseUrl?: string;
   /** Any URL on the server holding the `mdm` database (user and database are replaced). @defaultValue databaseUrl */
   mdmServerUrl?: string;
+  /**
+   * The pipeline's late_data bounds the window is checked against; null skips the check (e.g. to produce
+   * history for a backfill, whose ledger then no longer matches a live load).
+   * @defaultValue read from the vendors' mappings in ./mappings (5 min / 7 d when unreadable)
+   */
+  lateData?: LateDataBounds | null;
   onProgress?: (progress: SimulationProgress) => void;
   /** @defaultValue 5000 */
   progressIntervalMs?: number;

@@ -27,6 +27,7 @@ const acmeUnits: Readonly<
 
 export const acmeFormat: VendorFormat = {
   name: 'acme',
+  mappingId: 'telemetry-acme',
   defaultTopic: 'telemetry.acme',
   nativeUnits: {
     temperature: '[degF]',

@@ -22,6 +22,7 @@ const flatlineKeys: Readonly<
 
 export const flatlineFormat: VendorFormat = {
   name: 'flatline',
+  mappingId: 'telemetry-flatline',
   defaultTopic: 'telemetry.flatline',
   nativeUnits: {
     temperature: '[degF]',

@@ -28,6 +28,8 @@ export interface EncodedMessage {
 export interface VendorFormat {
   /** Key used in the fleet (FleetDevice.vendor) and in SimulateOptions.topics. */
   readonly name: string;
+  /** Id of the mapping that reads it (mappings/*.yaml), whose late_data bounds the simulated window. */
+  readonly mappingId: string;
   /** The topic its mapping reads (source.topic). */
   readonly defaultTopic: string;
   /** UCUM code of the unit it sends each metric in (MDM metric_specs.native_unit). */
