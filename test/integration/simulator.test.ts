@@ -349,17 +349,27 @@ describe('device simulator', () => {
       expect(copies[1]!.key?.toString()).toBe(copies[0]!.key?.toString());
       expect(copies[1]!.value?.toString()).toBe(copies[0]!.value?.toString());
     }
-    // An out-of-order record follows newer records of its device in its partition.
+    // An out-of-order record follows exactly overtaken_by valid, newer records of its device in its partition.
+    const invalid = new Set(
+      faults.filter((f) => f.kind === 'malformed' || f.kind === 'future').map((f) => `${f.topic} ${f.seq}`),
+    );
+    let outOfOrder = 0;
     for (const f of faults) {
       if (f.kind !== 'out_of_order') continue;
+      outOfOrder += 1;
       const record = bySeq.get(`${f.topic} ${f.seq}`)![0]!;
-      const partition = (f.topic === first.topics.acme ? acme : flatline).filter(
-        (m) => m.partition === record.partition && m.key?.toString() === f.device_id,
+      const newerBefore = (f.topic === first.topics.acme ? acme : flatline).filter(
+        (m) =>
+          m.partition === record.partition &&
+          m.key?.toString() === f.device_id &&
+          BigInt(m.offset) < BigInt(record.offset) &&
+          !invalid.has(`${f.topic} ${m.headers['x-sim-seq']}`) &&
+          readingTime(m) > Date.parse(f.ts),
       );
-      const before = partition.filter((m) => BigInt(m.offset) < BigInt(record.offset));
       expect(f.overtaken_by).toBeGreaterThan(0);
-      expect(before.some((m) => readingTime(m) > Date.parse(f.ts))).toBe(true);
+      expect(newerBefore.length).toBe(f.overtaken_by);
     }
+    expect(outOfOrder).toBeGreaterThan(0);
 
     // With no fault rates, nothing is injected and nothing is invalid.
     const clean = createSimulationRun({ ...options('clean'), faults: {} });

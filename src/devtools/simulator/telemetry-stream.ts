@@ -49,8 +49,8 @@ interface DeviceRun {
   phaseMs: number;
   jitterMs: number;
   gapUntilMs: number;
-  /** Records of this device sent so far, to say how many newer ones overtook a held-back record. */
-  sent: number;
+  /** Out-of-order records of this device waiting to be sent, to count the newer ones that overtake them. */
+  held: Set<Outgoing>;
   /** Measurements taken so far (the device's own sequence number). */
   measured: number;
   uniqueReadings: number;
@@ -65,8 +65,8 @@ interface Outgoing {
   invalid: SentRecordFacts['invalid'];
   duplicate: boolean;
   delivery: SentRecordFacts['delivery'];
-  /** run.sent when the record was held back (out-of-order). */
-  heldAt: number;
+  /** Out-of-order: valid records of the device with a later reading time sent while this one was held. */
+  overtakenBy: number;
   /** Ground truth to emit once the record has its seq. */
   fault: ((seq: number, sendAtMs: number) => GroundTruthFault) | null;
 }
@@ -89,8 +89,10 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
     const header = o.seqHeader ?? recordSeq;
     if (o.fault) plan.onFault(o.fault(header, sendAtMs));
     if (o.invalid === null && !o.duplicate) o.run.uniqueReadings += o.message.metrics.length;
-    const overtakenBy = o.run.sent - o.heldAt;
-    o.run.sent += 1;
+    o.run.held.delete(o);
+    if (o.invalid === null) {
+      for (const h of o.run.held) if (o.message.tsMs > h.message.tsMs) h.overtakenBy += 1;
+    }
     if (o.delivery === 'out_of_order') {
       plan.onFault({
         kind: 'out_of_order',
@@ -98,7 +100,7 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
         device_id: o.run.device.deviceId,
         ts: iso(o.message.tsMs),
         seq: header,
-        overtaken_by: overtakenBy,
+        overtaken_by: o.overtakenBy,
       });
     }
     return {
@@ -141,6 +143,7 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
         const outgoing = decide(plan, run, message, slotMs);
         if (outgoing.releaseAtMs !== null) {
           pending.push(outgoing.releaseAtMs, outgoing.record);
+          if (outgoing.record.delivery === 'out_of_order') run.held.add(outgoing.record);
           continue;
         }
         const sent = send(outgoing.record, tsMs);
@@ -164,18 +167,16 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
       }
     }
     for (const [releaseAtMs, o] of pending.drain(slotMs + intervalMs)) {
-      // Held back but nothing newer was sent meanwhile (a gap): hold it one more slot, so out of order
-      // always means overtaken.
-      if (o.delivery === 'out_of_order' && o.run.sent === o.heldAt) pending.push(releaseAtMs + intervalMs, o);
+      // Held back but nothing newer was sent meanwhile (a gap, or the newer ones were malformed): hold it
+      // one more slot, so out of order always means overtaken by a valid newer record.
+      if (o.delivery === 'out_of_order' && o.overtakenBy === 0) pending.push(releaseAtMs + intervalMs, o);
       else yield send(o, releaseAtMs);
     }
   }
   for (const [releaseAtMs, o] of pending.drain(Number.POSITIVE_INFINITY)) {
     // At the end of the window nothing newer will come: such a record simply arrives on time.
-    yield send(
-      o.delivery === 'out_of_order' && o.run.sent === o.heldAt ? { ...o, delivery: 'on_time' } : o,
-      releaseAtMs,
-    );
+    if (o.delivery === 'out_of_order' && o.overtakenBy === 0) o.delivery = 'on_time';
+    yield send(o, releaseAtMs);
   }
 
   for (const run of runs) {
@@ -212,7 +213,7 @@ function createRun(plan: TelemetryPlan, device: FleetDevice, index: number): Dev
     phaseMs: Math.floor(random.between(0, 0.8) * plan.intervalMs),
     jitterMs: Math.floor(Math.min(2000, plan.intervalMs * 0.1)),
     gapUntilMs: Number.NEGATIVE_INFINITY,
-    sent: 0,
+    held: new Set(),
     measured: 0,
     uniqueReadings: 0,
   };
@@ -238,7 +239,7 @@ function decide(plan: TelemetryPlan, run: DeviceRun, message: EncodedMessage, sl
     invalid: null,
     duplicate: false,
     delivery: 'on_time',
-    heldAt: run.sent,
+    overtakenBy: 0,
     fault: null,
   };
   const where = { topic: run.topic, device_id: run.device.deviceId };
