@@ -9,7 +9,7 @@ import { ensureError, MappingError, MappingErrorCode, MappingInvalidError } from
 import type { Expr } from './expression/ast.ts';
 import type { CompileContext, PathCheck, VariableInfo } from './expression/compile.ts';
 import { compileExpression } from './expression/compile.ts';
-import type { PathSegment } from './expression/compile-path.ts';
+import { type FlatPath, flattenPath } from './expression/compile-path.ts';
 import { ExpressionFault } from './expression/fault.ts';
 import { parseExpression } from './expression/parser.ts';
 import { ExpressionCompiler } from './expression-compiler.ts';
@@ -228,16 +228,9 @@ function compileExplode(
 }
 
 // `$.a.b` / `$$.a.b` as segments (with $ being the message here), or null for anything computed.
-function literalPath(tree: Expr): { segments: PathSegment[]; positions: number[] } | null {
-  const segments: PathSegment[] = [];
-  const positions: number[] = [];
-  let node = tree;
-  while (node.type === 'member' || node.type === 'index') {
-    segments.unshift(node.type === 'member' ? node.key : { index: node.index });
-    positions.unshift(node.pos);
-    node = node.object;
-  }
-  return node.type === 'current' || node.type === 'root' ? { segments, positions } : null;
+function literalPath(tree: Expr): FlatPath | null {
+  const path = flattenPath(tree);
+  return path.base.type === 'current' || path.base.type === 'root' ? path : null;
 }
 
 function compileWhere(text: string, vc: ValueContext): ValuePlan {

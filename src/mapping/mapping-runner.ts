@@ -87,8 +87,8 @@ export class MappingRunner implements CompiledMapping {
       );
     }
     const run: RecordRun = { errors: null, deadLetter: null, flags: null };
-    if (!this.checkSource(record, run)) return finish(run, NO_ROWS);
-    const s: Scope = { root: record, cur: record, meta, vars: new Array(this.plan.varCount) };
+    const s = this.begin(record, meta, run);
+    if (!s) return finish(run, NO_ROWS);
     for (const plan of this.plan.messageLets) {
       const v = this.evaluate(plan, s, -1, run);
       if (v === DROP || v === DEAD) return finish(run, NO_ROWS);
@@ -96,25 +96,23 @@ export class MappingRunner implements CompiledMapping {
     }
     const elements = this.elements(s, run);
     if (elements === DEAD) return finish(run, NO_ROWS);
-    if (elements === null) {
-      const row = this.row(s, -1, run);
-      return finish(run, typeof row === 'symbol' ? NO_ROWS : [row]);
-    }
     const rows: MappedRow[] = [];
-    for (let i = 0; i < elements.length; i++) {
-      s.cur = elements[i];
-      const row = this.row(s, i, run);
+    for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
+      if (elements !== null) s.cur = elements[i];
+      run.flags = null;
+      const row = this.row(s, elements === null ? -1 : i, run, undefined);
       if (row === DEAD) return finish(run, NO_ROWS);
       if (typeof row !== 'symbol') rows.push(row);
     }
     return finish(run, rows);
   }
 
+  // The same steps as map(), awaiting JSONata values; rows are then built by the synchronous row().
   async mapAsync(record: unknown, meta: MappingMeta = NO_META): Promise<MapResult> {
     if (!this.async) return this.map(record, meta);
     const run: RecordRun = { errors: null, deadLetter: null, flags: null };
-    if (!this.checkSource(record, run)) return finish(run, NO_ROWS);
-    const s: Scope = { root: record, cur: record, meta, vars: new Array(this.plan.varCount) };
+    const s = this.begin(record, meta, run);
+    if (!s) return finish(run, NO_ROWS);
     for (const plan of this.plan.messageLets) {
       const v = await this.evaluateAsync(plan, s, -1, run);
       if (v === DROP || v === DEAD) return finish(run, NO_ROWS);
@@ -123,10 +121,14 @@ export class MappingRunner implements CompiledMapping {
     const elements = this.elements(s, run);
     if (elements === DEAD) return finish(run, NO_ROWS);
     const rows: MappedRow[] = [];
-    for (let i = 0; i < (elements?.length ?? 1); i++) {
-      // Each element gets its own scope: JSONata bindings are read after an await.
-      const es: Scope = elements ? { ...s, cur: elements[i], vars: [...s.vars] } : s;
-      const row = await this.rowAsync(es, elements ? i : -1, run);
+    for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
+      if (elements !== null) s.cur = elements[i];
+      run.flags = null;
+      const resolved = await this.resolveAsync(s, elements === null ? -1 : i, run);
+      const row =
+        resolved === DROP || resolved === DEAD
+          ? resolved
+          : this.row(s, elements === null ? -1 : i, run, resolved);
       if (row === DEAD) return finish(run, NO_ROWS);
       if (typeof row !== 'symbol') rows.push(row);
     }
@@ -209,12 +211,22 @@ export class MappingRunner implements CompiledMapping {
     return DEAD;
   }
 
-  private row(s: Scope, element: number, run: RecordRun): MappedRow | Outcome | typeof SKIP {
-    run.flags = null;
-    for (const plan of this.plan.elementLets) {
-      const v = this.evaluate(plan, s, element, run);
-      if (v === DROP || v === DEAD) return v;
-      s.vars[plan.slot] = v;
+  /**
+   * Builds one row: element lets, where, fields. `resolved` holds values already computed by
+   * resolveAsync (every element let, and the JSONata fields); everything else is evaluated here.
+   */
+  private row(
+    s: Scope,
+    element: number,
+    run: RecordRun,
+    resolved: Map<ValuePlan, unknown> | undefined,
+  ): MappedRow | Outcome | typeof SKIP {
+    if (!resolved) {
+      for (const plan of this.plan.elementLets) {
+        const v = this.evaluate(plan, s, element, run);
+        if (v === DROP || v === DEAD) return v;
+        s.vars[plan.slot] = v;
+      }
     }
     const where = this.plan.where;
     if (where) {
@@ -225,36 +237,36 @@ export class MappingRunner implements CompiledMapping {
     const fields = this.plan.fields;
     for (let i = 0; i < fields.length; i++) {
       const plan = fields[i]!;
-      const v = this.evaluate(plan, s, element, run);
+      const v = plan.async ? resolved!.get(plan) : this.evaluate(plan, s, element, run);
       if (v === DROP || v === DEAD) return v;
       row[plan.name] = v;
     }
     return this.seal(row, run);
   }
 
-  private async rowAsync(
+  // Element lets in order (awaiting JSONata ones), then the JSONata fields, for row() to use.
+  private async resolveAsync(
     s: Scope,
     element: number,
     run: RecordRun,
-  ): Promise<MappedRow | Outcome | typeof SKIP> {
-    run.flags = null;
+  ): Promise<Map<ValuePlan, unknown> | Outcome> {
+    const resolved = new Map<ValuePlan, unknown>();
     for (const plan of this.plan.elementLets) {
       const v = await this.evaluateAsync(plan, s, element, run);
       if (v === DROP || v === DEAD) return v;
       s.vars[plan.slot] = v;
+      resolved.set(plan, v);
     }
-    const where = this.plan.where;
-    if (where) {
-      const keep = this.keep(where, this.evaluate(where, s, element, run), element, run);
-      if (keep !== true) return keep;
-    }
-    const row: Record<string, unknown> = { ...this.template };
     for (const plan of this.plan.fields) {
-      const v = await this.evaluateAsync(plan, s, element, run);
-      if (v === DROP || v === DEAD) return v;
-      row[plan.name] = v;
+      if (plan.async) resolved.set(plan, await this.evaluateAsync(plan, s, element, run));
     }
-    return this.seal(row, run);
+    return resolved;
+  }
+
+  /** Checks the record against its contract; returns the scope to map it in, or null when it is rejected. */
+  private begin(record: unknown, meta: MappingMeta, run: RecordRun): Scope | null {
+    if (!this.checkSource(record, run)) return null;
+    return { root: record, cur: record, meta, vars: new Array(this.plan.varCount) };
   }
 
   // Flags overwrite fields after all fields are set (the template already holds the lineage columns).

@@ -1,7 +1,27 @@
+import type { Expr } from './ast.ts';
 import { type Evaluator, getIndex, getKey } from './scope.ts';
 
 /** A literal path step: a key, or an array index. */
 export type PathSegment = string | { index: number };
+
+/** `a.b[0]."c"` split into the expression it starts from and its literal steps, each with its offset. */
+export interface FlatPath {
+  base: Expr;
+  segments: PathSegment[];
+  positions: number[];
+}
+
+export function flattenPath(expr: Expr): FlatPath {
+  const segments: PathSegment[] = [];
+  const positions: number[] = [];
+  let node = expr;
+  while (node.type === 'member' || node.type === 'index') {
+    segments.unshift(node.type === 'member' ? node.key : { index: node.index });
+    positions.unshift(node.pos);
+    node = node.object;
+  }
+  return { base: node, segments, positions };
+}
 
 /**
  * One closure for a whole path. Paths are the hot spot of every mapping (most fields are `$.x` or `$$.y`),

@@ -5,7 +5,7 @@ import type { UnitConverter } from '../units/unit-converter.ts';
 import type { Expr } from './ast.ts';
 import { compileMatch } from './compile-match.ts';
 import { compileBinary, compileUnary } from './compile-operators.ts';
-import { compilePath, type PathSegment } from './compile-path.ts';
+import { compilePath, flattenPath, type PathSegment } from './compile-path.ts';
 import { ExpressionFault } from './fault.ts';
 import { type Evaluator, FORBIDDEN_KEYS, META_KEYS } from './scope.ts';
 
@@ -132,14 +132,7 @@ export function rejectForbiddenKey(key: string, pos: number): void {
 
 // Flattens a.b[0]."c" into a base plus literal segments, checks it, and compiles it into one closure.
 function compilePathExpression(expr: Expr, ctx: CompileContext): Compiled {
-  const segments: PathSegment[] = [];
-  const positions: number[] = [];
-  let node = expr;
-  while (node.type === 'member' || node.type === 'index') {
-    segments.unshift(node.type === 'member' ? node.key : { index: node.index });
-    positions.unshift(node.pos);
-    node = node.object;
-  }
+  const { base: node, segments, positions } = flattenPath(expr);
   // In source order, so the first forbidden key is the one reported.
   segments.forEach((seg, i) => {
     if (typeof seg === 'string') rejectForbiddenKey(seg, positions[i]!);

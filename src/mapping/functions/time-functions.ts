@@ -60,36 +60,33 @@ export const toTimestamp: FunctionSpec = {
 };
 
 /** date_key(ts, tz: "UTC") → yyyymmdd as an integer (the dim_date key), in tz's calendar. */
-export const dateKey: FunctionSpec = {
-  name: 'date_key',
-  signature: 'date_key(timestamp, tz: "UTC")',
-  params: [{ name: 'timestamp', required: true }, { name: 'tz' }],
-  compile([value, tzArg], site) {
-    return compileCalendarPart(
-      value!,
-      tzArg,
-      site.pos,
-      (d) => d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate(),
-      (text) => Number(text.slice(0, 4)) * 10000 + Number(text.slice(5, 7)) * 100 + Number(text.slice(8, 10)),
-    );
-  },
-};
+export const dateKey = calendarFunction(
+  'date_key',
+  (d) => d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate(),
+  (text) => Number(text.slice(0, 4)) * 10000 + Number(text.slice(5, 7)) * 100 + Number(text.slice(8, 10)),
+);
 
 /** minute_of_day(ts, tz: "UTC") → 0..1439 (the dim_time_of_day key), in tz's wall-clock time. */
-export const minuteOfDay: FunctionSpec = {
-  name: 'minute_of_day',
-  signature: 'minute_of_day(timestamp, tz: "UTC")',
-  params: [{ name: 'timestamp', required: true }, { name: 'tz' }],
-  compile([value, tzArg], site) {
-    return compileCalendarPart(
-      value!,
-      tzArg,
-      site.pos,
-      (d) => d.getUTCHours() * 60 + d.getUTCMinutes(),
-      (text) => Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16)),
-    );
-  },
-};
+export const minuteOfDay = calendarFunction(
+  'minute_of_day',
+  (d) => d.getUTCHours() * 60 + d.getUTCMinutes(),
+  (text) => Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16)),
+);
+
+// A calendar key of a timestamp: read from a Date shifted to local time, or straight from canonical UTC text.
+function calendarFunction(
+  name: string,
+  fromDate: (shifted: Date) => number,
+  fromCanonicalUtc: (text: string) => number,
+): FunctionSpec {
+  return {
+    name,
+    signature: `${name}(timestamp, tz: "UTC")`,
+    params: [{ name: 'timestamp', required: true }, { name: 'tz' }],
+    compile: ([value, tzArg], site) =>
+      compileCalendarPart(value!, tzArg, site.pos, fromDate, fromCanonicalUtc),
+  };
+}
 
 function compileCalendarPart(
   value: CompiledArg,
