@@ -1,4 +1,4 @@
-import { ApiFailure } from './api-failure.ts';
+import { ApiFailure, methodNotSupported } from './api-failure.ts';
 import type { ApiRequest, ApiResponse, EmulatorContext } from './api-types.ts';
 import { glideDateTime } from './glide-values.ts';
 import type { StoredRow } from './record-store.ts';
@@ -12,8 +12,7 @@ export const eventRoute = /^\/api\/global\/em\/jsonv2\/?$/;
  * The instance processes events asynchronously; here processing is done before the answer.
  */
 export function handleEventSubmission(ctx: EmulatorContext, req: ApiRequest): ApiResponse {
-  if (req.method !== 'POST')
-    throw new ApiFailure(405, 'Method not Supported', `HTTP method ${req.method} is not supported`);
+  if (req.method !== 'POST') throw methodNotSupported(req.method);
   const records = (req.body as { records?: unknown } | undefined)?.records;
   // The docs do not say how a body without `records` is refused; a 400 in the usual envelope is our choice.
   if (!Array.isArray(records))

@@ -1,3 +1,5 @@
+import { createRandom } from '../simulator/random.ts';
+
 /** How often a fault strikes: a share of the eligible requests, optionally only the next `times` of them. */
 export interface FaultRule {
   /** Share of eligible requests hit, from 0 to 1 (1 = every one). */
@@ -48,7 +50,9 @@ export interface FaultInjector {
 
 /** Creates the injector. With a `seed`, the same requests in the same order meet the same faults. */
 export function createFaultInjector(initial: ServiceNowFaults, seed?: number): FaultInjector {
-  const random = seed === undefined ? Math.random : mulberry32(seed);
+  // The simulator's seeded stream: the same seed gives the same fault sequence.
+  const seeded = seed === undefined ? undefined : createRandom(seed);
+  const random = seeded ? () => seeded.next() : Math.random;
   let faults: ServiceNowFaults = {};
   const hits = new Map<FaultKind, number>();
   const injector: FaultInjector = {
@@ -88,16 +92,4 @@ function validateFaults(faults: ServiceNowFaults): void {
   if (statuses && (statuses.length === 0 || statuses.some((s) => s < 500 || s > 599))) {
     throw new Error(`faults.serverError.statuses must be 5xx codes, got [${statuses.join(', ')}]`);
   }
-}
-
-// A small seeded generator (mulberry32); quality is ample for picking faults.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,4 +1,4 @@
-import { ApiFailure } from './api-failure.ts';
+import { ApiFailure, methodNotSupported } from './api-failure.ts';
 import type { ApiRequest, ApiResponse, EmulatorContext } from './api-types.ts';
 import { glideDateTime, toGlideString } from './glide-values.ts';
 import {
@@ -55,8 +55,7 @@ export function handleIdentifyReconcile(
   req: ApiRequest,
   variant: string | undefined,
 ): ApiResponse {
-  if (req.method !== 'POST')
-    throw new ApiFailure(405, 'Method not Supported', `HTTP method ${req.method} is not supported`);
+  if (req.method !== 'POST') throw methodNotSupported(req.method);
   const body = req.body as { items?: unknown; relations?: unknown; referenceItems?: unknown } | undefined;
   if (!Array.isArray(body?.items))
     throw new ApiFailure(400, 'Invalid input', 'Payload must contain an "items" array');
