@@ -15,6 +15,8 @@ import {
 export interface HubStages {
   /** The telemetry ingest (connectors/telemetry.yaml); on by default. */
   ingest?: boolean;
+  /** Consumer group of the ingest; default from connectors/telemetry.yaml. */
+  ingestGroup?: string;
 }
 
 export interface RunningHub {
@@ -57,7 +59,8 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
   );
 
-  const ingest = stages.ingest === false ? null : await startIngest(config, { logger });
+  const ingest =
+    stages.ingest === false ? null : await startIngest(config, { logger, groupId: stages.ingestGroup });
 
   return {
     logger,

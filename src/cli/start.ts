@@ -8,10 +8,14 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('run the hub: HTTP (/healthz, /readyz, /metrics) and every stage that is configured')
     .option('-p, --port <port>', 'HTTP port (default from config: 4000)')
-    .action(async (options: { port?: string }) => {
+    .option(
+      '--ingest-group <id>',
+      'consumer group of the telemetry ingest (default: connectors/telemetry.yaml)',
+    )
+    .action(async (options: { port?: string; ingestGroup?: string }) => {
       const config = loadConfig({ file: program.opts().config });
       if (options.port) config.http.port = Number(options.port);
-      const hub = await startHub(config);
+      const hub = await startHub(config, { ingestGroup: options.ingestGroup });
       const shutdown = async (signal: string) => {
         hub.logger.info({ signal }, 'shutting down');
         await hub.stop();

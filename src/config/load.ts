@@ -12,7 +12,7 @@ export interface HubConfig {
   /** Absolute path of the file the values came from, or null when none was found. */
   file: string | null;
   database: { url: string; poolMax: number };
-  kafka: { brokers: string[]; clientId: string };
+  kafka: { brokers: string[]; clientId: string; sessionTimeoutMs: number };
   redis: { url: string };
   servicenow: {
     url: string;
@@ -31,7 +31,7 @@ export interface HubConfig {
 
 export const defaultConfig: Omit<HubConfig, 'file'> = {
   database: { url: 'postgres://postgres@127.0.0.1:5432/iot_hub', poolMax: 10 },
-  kafka: { brokers: ['127.0.0.1:19092'], clientId: 'iot-hub' },
+  kafka: { brokers: ['127.0.0.1:19092'], clientId: 'iot-hub', sessionTimeoutMs: 30_000 },
   redis: { url: 'redis://127.0.0.1:6379' },
   servicenow: {
     url: 'http://127.0.0.1:18090',

@@ -109,6 +109,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     groupId: options.groupId ?? connector.groupId,
     topics,
     fromBeginning: (options.startAt ?? 'earliest') === 'earliest',
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     async handle(batch, c) {
       const started = performance.now();
       await cache.refresh(c);

@@ -16,6 +16,7 @@ export interface TrackedConsumerOptions {
   groupId: string;
   topics: string[];
   fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
   /** Applies the batch inside `client`'s open transaction; a throw rolls the batch back and retries it. */
   handle(batch: TrackedBatch, client: pg.PoolClient): Promise<void>;
   /** Called after each committed batch (metrics, lag). */
@@ -33,6 +34,7 @@ export async function startTrackedConsumer(options: TrackedConsumerOptions): Pro
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     fromBeginning: options.fromBeginning ?? true,
+    sessionTimeoutMs: options.sessionTimeoutMs,
   });
   if (options.onCrash) consumer.onCrash(options.onCrash);
   // Start each assigned partition where the database says this group stopped. Only a shortcut: filtering below

@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import type { HubKafka } from '../../src/kafka/index.ts';
+
+export const telemetryTopics = ['telemetry.acme', 'telemetry.flatline'];
+
+/** Stores `groupId`'s offsets at the topics' current end, so only records produced afterwards belong to a test. */
+export async function seedGroupAtEnd(
+  kafka: HubKafka,
+  db: pg.Pool,
+  groupId: string,
+): Promise<Record<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const start: Record<string, number> = {};
+  try {
+    await admin.ensureTopics(telemetryTopics.map((topic) => ({ topic, partitions: 4 })));
+    for (const topic of telemetryTopics) {
+      for (const o of await admin.topicOffsets(topic)) {
+        start[`${topic}/${o.partition}`] = Number(o.high);
+        await db.query(
+          'INSERT INTO hub.consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)',
+          [groupId, topic, o.partition, o.high],
+        );
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return start;
+}
+
+export interface Ledger {
+  facts: number;
+  deadLetters: number;
+}
+
+/** Fact rows of devices whose id starts with `devicePrefix`, and dead letters at or after the start offsets. */
+export async function readLedger(
+  db: pg.Pool,
+  devicePrefix: string,
+  start: Record<string, number>,
+): Promise<Ledger> {
+  const facts = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk) WHERE d.device_nk LIKE $1',
+    [`${devicePrefix}%`],
+  );
+  const keys = Object.keys(start);
+  const dead = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM hub.dead_letter dl
+     JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS s(topic, part, first_offset)
+       ON dl.source_topic = s.topic AND dl.source_partition = s.part AND dl.source_offset >= s.first_offset`,
+    [keys.map((k) => k.split('/')[0]), keys.map((k) => Number(k.split('/')[1])), keys.map((k) => start[k])],
+  );
+  return { facts: facts.rows[0]!.n, deadLetters: dead.rows[0]!.n };
+}
+
+/** Polls until the ledger reaches `expected` (or the time runs out), then waits a moment for strays. */
+export async function waitForLedger(
+  db: pg.Pool,
+  devicePrefix: string,
+  start: Record<string, number>,
+  expected: Ledger,
+  timeoutMs = 120_000,
+): Promise<Ledger> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const l = await readLedger(db, devicePrefix, start);
+    if ((l.facts >= expected.facts && l.deadLetters >= expected.deadLetters) || Date.now() > deadline) {
+      await new Promise((r) => setTimeout(r, 1500));
+      return readLedger(db, devicePrefix, start);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs `iot-hub start` as a separate process, as an operator would, on the test database and group. */
+export function startHubProcess(databaseUrl: string, groupId: string): ChildProcess {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hub-proc-'));
+  const config = path.join(dir, 'iot-hub.yaml');
+  // A short session timeout lets the surviving process take over a killed one's partitions quickly.
+  writeFileSync(config, 'kafka:\n  sessionTimeoutMs: 6000\nlog:\n  level: warn\n');
+  return spawn(process.execPath, ['bin/iot-hub.js', 'start', '--port', '0', '--ingest-group', groupId], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, HUB_CONFIG: config },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+export function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
