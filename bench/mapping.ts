@@ -244,8 +244,12 @@ const median = (xs: number[]) => {
 const perSecond = (n: number, ms: number) => (n / ms) * 1000;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
+// On a terminal, progress rewrites one line; in a log, it is a line every 50,000 JSONata payloads.
+const tty = process.stdout.isTTY === true;
+const log = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+const progress = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+
 async function main(): Promise<void> {
-  const log = (line: string) => process.stdout.write(`${line}\n`);
   log(
     `mapping bench: ${rounds} rounds; per round ${fmt(payloadsPerRound)} payloads for hub and hand-written JS, ${fmt(jsonataPerRound)} for JSONata`,
   );
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
     rates.hub.push(perSecond(payloadsPerRound, runHub(pool, payloadsPerRound)));
     rates.handwritten.push(perSecond(payloadsPerRound, runHandwritten(pool, payloadsPerRound)));
     const jsonataMs = await runJsonata(pool, jsonataPerRound, (done) =>
-      process.stdout.write(`  round ${r}: JSONata ${fmt(done)}/${fmt(jsonataPerRound)}\r`),
+      progress(`  round ${r}: JSONata ${fmt(done)}/${fmt(jsonataPerRound)}`),
     );
     rates.jsonata.push(perSecond(jsonataPerRound, jsonataMs));
     log(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type CompiledValue, compileValue, type ValueContext } from './compile-value.ts';
+import { compileValue, type ValueContext } from './compile-value.ts';
 import type { JsonSchema } from './contract/schema-shape.ts';
 import { SchemaShape } from './contract/schema-shape.ts';
 import { SourceContract } from './contract/source-contract.ts';
@@ -247,5 +247,3 @@ function compileWhere(text: string, vc: ValueContext): ValuePlan {
     locate: (pos) => vc.compiler.locate(['where'], pos),
   };
 }
-
-export type { CompiledValue };

@@ -172,6 +172,15 @@ describe('other runtime errors a person sees', () => {
     expect([result.deadLetter?.code, result.deadLetter?.detail]).toEqual([code, detail]);
   });
 
+  it('explode accepts a trailing [*], and an empty array maps to no rows', () => {
+    const mapping = mappingWith('explode: $.readings[*]\nlet:\n  id: $$.id\nfields:\n  id: $id\n  v: $.v');
+    expect(mapping.map({ id: 'd', readings: [{ v: 1 }, { v: 2 }] }).rows.map((r) => [r.id, r.v])).toEqual([
+      ['d', 1],
+      ['d', 2],
+    ]);
+    expect(mapping.map({ id: 'd', readings: [] })).toEqual({ rows: [], errors: [], deadLetter: null });
+  });
+
   it('explode on something that is not an array dead-letters the message', () => {
     const result = mappingWith('explode: $.readings\nfields:\n  a: $.x').map({ readings: { x: 1 } });
     expect([result.deadLetter?.code, result.deadLetter?.message]).toEqual([
