@@ -11,6 +11,7 @@ import {
   startTracing,
   stopTracing,
 } from './observability/index.ts';
+import { migrateDatabase } from './warehouse/index.ts';
 
 export interface HubStages {
   /** The telemetry ingest (connectors/telemetry.yaml); on by default. */
@@ -32,6 +33,9 @@ export interface RunningHub {
  */
 export async function startHub(config: HubConfig, stages: HubStages = {}): Promise<RunningHub> {
   const logger = createLogger(config.log.level);
+  // Migrating on start keeps `iot-hub start` a one-step command; it is a no-op on an up-to-date database.
+  const migrated = await migrateDatabase(config.database.url, 'up');
+  if (migrated.changed.length > 0) logger.info({ applied: migrated.changed }, 'database migrated');
   const tracing = startTracing();
   const db = createKnex(config.database.url, config.database.poolMax);
   const kafkaAdmin = createKafka({

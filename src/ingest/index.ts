@@ -1,3 +1,4 @@
+export { type EndOffsets, endOffsets, waitForCatchUp } from './catch-up.ts';
 export { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 export { type DeadLetter, writeDeadLetters } from './dead-letters.ts';
 export {
