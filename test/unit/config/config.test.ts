@@ -65,7 +65,7 @@ describe('config', () => {
   it('names the file, line, key and the allowed keys for an unknown key', () => {
     const file = configFile('unknown.yaml', 'kafka:\n  brokers: [a:1]\n  clientid: x\n');
     expect(errorOf(() => loadConfig({ file, env: {} })).message).toBe(
-      `${file}:3:3: kafka.clientid: unknown key 'clientid'; allowed here: brokers, clientId`,
+      `${file}:3:3: kafka.clientid: unknown key 'clientid'; allowed here: brokers, clientId, sessionTimeoutMs`,
     );
   });
 
