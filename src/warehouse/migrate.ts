@@ -3,6 +3,7 @@ import * as dwDimensions from '../../migrations/20261126000001_dw_dimensions.ts'
 import * as dwFacts from '../../migrations/20261126000002_dw_facts.ts';
 import * as hubState from '../../migrations/20261126000003_hub_state.ts';
 import * as rollupQueue from '../../migrations/20261126000004_rollup_queue.ts';
+import * as alertTickets from '../../migrations/20261126000005_alert_tickets.ts';
 import { createKnex, ensureDatabase, type Knex } from '../db/index.ts';
 
 export type MigrateAction = 'up' | 'down' | 'status';
@@ -33,6 +34,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '20261126000002_dw_facts', migration: dwFacts },
   { name: '20261126000003_hub_state', migration: hubState },
   { name: '20261126000004_rollup_queue', migration: rollupQueue },
+  { name: '20261126000005_alert_tickets', migration: alertTickets },
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -18,6 +18,7 @@ const allMigrations = [
   '20261126000002_dw_facts',
   '20261126000003_hub_state',
   '20261126000004_rollup_queue',
+  '20261126000005_alert_tickets',
 ];
 
 let url: string;
@@ -124,11 +125,13 @@ describe('migrations', () => {
     }
     expect(await tablesIn('hub')).toEqual([
       'alert',
+      'alert_ticket_lease',
       'audit_log',
       'consumer_offsets',
       'dead_letter',
       'lineage',
       'outbox',
+      'rollup_dirty',
     ]);
   });
 
@@ -280,7 +283,7 @@ describe('migrations', () => {
     const down = await migrateDatabase(url, 'down', (line) => lines.push(line));
     expect(down.changed).toEqual([...allMigrations].reverse());
     expect(down.pending).toEqual(allMigrations);
-    expect(lines[0]).toBe('rolled back 20261126000004_rollup_queue');
+    expect(lines[0]).toBe('rolled back 20261126000005_alert_tickets');
     const { rows } = await knex.raw("SELECT nspname FROM pg_namespace WHERE nspname IN ('dw', 'hub')");
     expect(rows).toEqual([]);
 
@@ -289,6 +292,6 @@ describe('migrations', () => {
 
     const up = await migrateDatabase(url, 'up');
     expect(up.changed).toEqual(allMigrations);
-    expect(await tablesIn('hub')).toHaveLength(6);
+    expect(await tablesIn('hub')).toHaveLength(8);
   });
 });
