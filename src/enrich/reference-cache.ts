@@ -17,6 +17,20 @@ export interface ResolvedKeys {
   metricSk: number;
 }
 
+/** Business context of a reading from the CMMS: the work order open at its time, and the last one finished before. */
+export interface MaintenanceContext {
+  openWorkOrder: string | null;
+  openEventType: string | null;
+  lastMaintenanceAt: number | null;
+}
+
+interface MaintenanceWindow {
+  workOrder: string;
+  type: string;
+  from: number;
+  to: number;
+}
+
 export interface ReferenceCacheStats {
   devices: number;
   assets: number;
@@ -35,6 +49,7 @@ export class ReferenceCache {
   private devices = new Map<string, DeviceVersion[]>();
   private assets = new Map<string, Version[]>();
   private metrics = new Map<string, number>();
+  private maintenance = new Map<string, MaintenanceWindow[]>();
   private loadedAt = 0;
   private readonly maxAgeMs: number;
   inferredDevices = 0;
@@ -58,6 +73,26 @@ export class ReferenceCache {
       `SELECT asset_sk, asset_nk, ${epoch('valid_from')} AS f, ${epoch('valid_to')} AS t FROM dw.dim_asset WHERE asset_sk > 0`,
     );
     for (const r of assets.rows) push(this.assets, r.asset_nk, { sk: r.asset_sk, from: r.f, to: r.t });
+    // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
+    const work = await client.query<{
+      device_nk: string;
+      wo: string;
+      event_type: string;
+      f: number;
+      t: number;
+    }>(
+      `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
+              extract(epoch FROM e.started_at) * 1000 AS f,
+              coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t
+       FROM dw.fact_maintenance_event e JOIN dw.dim_device d USING (device_sk)
+       WHERE e.status <> 'cancelled' AND (e.finished_at IS NULL OR e.finished_at > now() - interval '90 days')`,
+    );
+    this.maintenance = new Map();
+    for (const r of work.rows) {
+      const list = this.maintenance.get(r.device_nk) ?? [];
+      list.push({ workOrder: r.wo, type: r.event_type, from: r.f, to: r.t });
+      this.maintenance.set(r.device_nk, list);
+    }
     this.loadedAt = Date.now();
   }
 
@@ -95,6 +130,21 @@ export class ReferenceCache {
     const device = asOf(this.devices.get(deviceId), tsMs);
     const asset = device?.assetNk ? asOf(this.assets.get(device.assetNk), tsMs) : undefined;
     return { deviceSk: device?.sk ?? UNKNOWN, assetSk: asset?.sk ?? UNKNOWN, metricSk };
+  }
+
+  /** Maintenance context of `deviceId` at `tsMs`. */
+  maintenanceAt(deviceId: string, tsMs: number): MaintenanceContext {
+    let open: MaintenanceWindow | null = null;
+    let last: number | null = null;
+    for (const w of this.maintenance.get(deviceId) ?? []) {
+      if (w.from <= tsMs && tsMs < w.to) open = w;
+      else if (w.to <= tsMs && (last === null || w.to > last)) last = w.to;
+    }
+    return {
+      openWorkOrder: open?.workOrder ?? null,
+      openEventType: open?.type ?? null,
+      lastMaintenanceAt: last,
+    };
   }
 
   stats(): ReferenceCacheStats {

@@ -150,15 +150,24 @@ export async function processRecords(
 
   const readings: FactReading[] = [];
   let newest: number | null = null;
+  let duringMaintenance = 0;
   for (const c of live) {
-    const keys = ctx.cache.resolve(String(c.row.device_id), String(c.row.metric), c.tsMs)!;
+    const deviceId = String(c.row.device_id);
+    const keys = ctx.cache.resolve(deviceId, String(c.row.metric), c.tsMs)!;
+    let quality = typeof c.row.quality === 'number' ? c.row.quality : 2;
+    // A reading taken while a work order is open on its device (calibration, repair) is QARTOD "suspect":
+    // rollups and detectors can discount it, and nobody is paged for a sensor a technician has in hand.
+    if (quality <= 2 && ctx.cache.maintenanceAt(deviceId, c.tsMs).openWorkOrder !== null) {
+      quality = 3;
+      duringMaintenance += 1;
+    }
     readings.push({
       deviceSk: keys.deviceSk,
       assetSk: keys.assetSk,
       metricSk: keys.metricSk,
       tsMs: c.tsMs,
       value: typeof c.row.value === 'number' && Number.isFinite(c.row.value) ? c.row.value : null,
-      quality: typeof c.row.quality === 'number' ? c.row.quality : 2,
+      quality,
       mappingId: c.mapping.id,
       mappingVersion: c.mapping.version,
       topic: c.record.topic,
@@ -184,6 +193,7 @@ export async function processRecords(
       JSON.stringify({
         offsets: offsets.length ? { from: min(offsets).toString(), to: max(offsets).toString() } : null,
         mappings: mappingsUsed.map((m) => `${m.id}@${m.version}`),
+        during_maintenance: duringMaintenance,
       }),
     ],
   );

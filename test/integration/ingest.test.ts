@@ -65,6 +65,21 @@ describe('telemetry ingest', () => {
        VALUES ($1, $2, 60, '2020-01-01', '\\x01', 'test')`,
       [`known-${sfx}`, `asset-${sfx}`],
     );
+    // A calibration work order on that device around the two-hours-late message: its readings become suspect.
+    await db.query(
+      `INSERT INTO dw.fact_maintenance_event (source_system, source_event_id, device_sk, asset_sk, date_key, event_type, status,
+         started_at, finished_at, work_order_number)
+       SELECT 'test', $1, d.device_sk, a.asset_sk, to_char($2::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')::int,
+              'calibration', 'completed', $2, $3, $1
+       FROM dw.dim_device d, dw.dim_asset a WHERE d.device_nk = $4 AND a.asset_nk = $5`,
+      [
+        `WO-${sfx}`,
+        iso(now - 2 * 3600_000 - 60_000),
+        iso(now - 2 * 3600_000 + 60_000),
+        `known-${sfx}`,
+        `asset-${sfx}`,
+      ],
+    );
     ingest = await startIngest(config, {
       logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
       groupId,
@@ -152,6 +167,18 @@ describe('telemetry ingest', () => {
       { device_nk: known, is_inferred: false, asset_nk: `asset-${sfx}`, n: 22 * 3 + 2 },
       { device_nk: unknown, is_inferred: true, asset_nk: '#unknown', n: 3 },
     ]);
+    // maintenance context: the three readings inside the work order's window are suspect (QARTOD 3), no others
+    const { rows: suspect } = await db.query(
+      `SELECT f.reading_ts, f.quality_code FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk)
+       WHERE d.device_nk = $1 AND f.quality_code = 3 AND f.source_topic = 'telemetry.acme'`,
+      [known],
+    );
+    expect(suspect.map((r) => new Date(r.reading_ts).getTime())).toEqual([
+      now - 2 * 3600_000,
+      now - 2 * 3600_000,
+      now - 2 * 3600_000,
+    ]);
+
     // unit conversion reached the warehouse: 212 °F is 100 °C
     const { rows: hot } = await db.query(
       `SELECT value FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk) JOIN dw.dim_metric m USING (metric_sk)
