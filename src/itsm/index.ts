@@ -1,0 +1,14 @@
+// The ITSM stage's public face (issue 5 items 3–4): ServiceNow ticket delivery for hub.alert, and the
+// ServiceNow client it uses. Other stages import only from here.
+
+export { RatePacer, type RatePacerOptions } from './rate-pacer.ts';
+export { type IncidentRef, ServiceNowClient, type ServiceNowClientOptions } from './servicenow-client.ts';
+export { ServiceNowError, type ServiceNowErrorKind } from './servicenow-error.ts';
+export { startTicketDelivery, type TicketDelivery, type TicketDeliveryOptions } from './ticket-delivery.ts';
+export { ticketJobId } from './ticket-queue.ts';
+export {
+  defaultTicketSettings,
+  defaultTicketSettingsFile,
+  loadTicketSettings,
+  type TicketSettings,
+} from './ticket-settings.ts';

@@ -1,0 +1,218 @@
+import axios, { type AxiosInstance } from 'axios';
+import type { HubConfig } from '../config/index.ts';
+import type { RatePacer } from './rate-pacer.ts';
+import { type AuthSource, BasicAuth, OAuthTokenSource } from './servicenow-auth.ts';
+import { ServiceNowError } from './servicenow-error.ts';
+import { servicenowRequestSeconds, servicenowRequestsTotal } from './ticket-metrics.ts';
+
+/** The incident fields the hub reads back. */
+export interface IncidentRef {
+  sysId: string;
+  number: string;
+  state: string;
+  urgency: string;
+  impact: string;
+  priority: string;
+}
+
+export interface ServiceNowClientOptions {
+  /** Instance URL, e.g. https://acme.service-now.com or the emulator's http://127.0.0.1:18090. */
+  url: string;
+  auth: HubConfig['servicenow']['auth'];
+  /** Per request; a write that times out is not assumed to have failed (reference/servicenow.md §10.2 item 3). */
+  timeoutMs: number;
+  pacer: RatePacer;
+}
+
+const incidentPath = '/api/now/v2/table/incident';
+const incidentFields = 'sys_id,number,state,urgency,impact,priority';
+
+/**
+ * The hub's ServiceNow client: Table API v2 for incidents and journal entries, Event Management jsonv2, Basic
+ * or OAuth (one token refresh on 401). Every request goes through the rate pacer; a 429 is waited out and the
+ * same request sent again (it was not processed). Everything else that fails throws a ServiceNowError whose
+ * `retriable` says whether a later attempt can succeed; this client never retries on its own otherwise —
+ * bullmq's attempts and backoff are the one retry layer (STYLE §5.7).
+ */
+export class ServiceNowClient {
+  readonly #http: AxiosInstance;
+  readonly #auth: AuthSource;
+  readonly #pacer: RatePacer;
+
+  constructor(options: ServiceNowClientOptions) {
+    const url = options.url.replace(/\/+$/, '');
+    this.#pacer = options.pacer;
+    this.#auth =
+      options.auth.mode === 'oauth'
+        ? new OAuthTokenSource({ url, ...options.auth, timeoutMs: options.timeoutMs })
+        : new BasicAuth(options.auth.username, options.auth.password);
+    this.#http = axios.create({
+      baseURL: url,
+      timeout: options.timeoutMs,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      responseType: 'text',
+      transformResponse: (d: unknown) => d,
+      transitional: { clarifyTimeoutError: true },
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+    });
+  }
+
+  /**
+   * The newest open incident with this correlation_id (state New, In Progress or On Hold), or null. Resolved
+   * incidents do not count: a new alert after a resolve gets a new incident (§9.2).
+   */
+  async findOpenIncident(correlationId: string): Promise<IncidentRef | null> {
+    const result = await this.#request<Record<string, string>[]>('GET', incidentPath, {
+      params: {
+        sysparm_query: `correlation_id=${correlationId}^active=true^stateIN1,2,3^ORDERBYDESCsys_created_on`,
+        sysparm_fields: incidentFields,
+        sysparm_limit: 1,
+        sysparm_exclude_reference_link: true,
+      },
+    });
+    if (!Array.isArray(result)) throw this.#shapeError('GET', incidentPath, 'a list');
+    return result[0] ? toIncident(result[0]) : null;
+  }
+
+  /** POST one incident; the answer's fields. A timeout does not mean nothing was created. */
+  async createIncident(fields: Readonly<Record<string, string>>): Promise<IncidentRef> {
+    const result = await this.#request<Record<string, string>>('POST', incidentPath, {
+      params: { sysparm_fields: incidentFields, sysparm_exclude_reference_link: true },
+      data: fields,
+    });
+    if (!result?.sys_id) throw this.#shapeError('POST', incidentPath, 'a record with sys_id');
+    return toIncident(result);
+  }
+
+  /** PATCH an incident; throws `not_found` when it no longer exists. */
+  async updateIncident(sysId: string, fields: Readonly<Record<string, string>>): Promise<IncidentRef> {
+    const path = `${incidentPath}/${sysId}`;
+    const result = await this.#request<Record<string, string>>('PATCH', path, {
+      params: { sysparm_fields: incidentFields, sysparm_exclude_reference_link: true },
+      data: fields,
+    });
+    if (!result?.sys_id) throw this.#shapeError('PATCH', path, 'a record with sys_id');
+    return toIncident(result);
+  }
+
+  /**
+   * Whether the record has a work note containing `marker` (sys_journal_field, §3.5): how the hub learns if a
+   * write whose answer was lost did land, since journal writes are not idempotent.
+   */
+  async hasWorkNote(sysId: string, marker: string): Promise<boolean> {
+    const path = '/api/now/v2/table/sys_journal_field';
+    const result = await this.#request<unknown[]>('GET', path, {
+      params: {
+        sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
+        sysparm_fields: 'sys_id',
+        sysparm_limit: 1,
+      },
+    });
+    if (!Array.isArray(result)) throw this.#shapeError('GET', path, 'a list');
+    return result.length > 0;
+  }
+
+  /** POST events to Event Management (§6); they update the alert with the same message_key. */
+  async sendEvents(records: readonly Record<string, string>[]): Promise<void> {
+    await this.#request('POST', '/api/global/em/jsonv2', { data: { records } });
+  }
+
+  async #request<T>(
+    method: string,
+    path: string,
+    options: { params?: Record<string, unknown>; data?: unknown },
+  ): Promise<T> {
+    let refreshed = false;
+    for (;;) {
+      const authorization = await this.#auth.header();
+      await this.#pacer.acquire(method, path);
+      const started = performance.now();
+      let res: { status: number; data: unknown; headers: Record<string, unknown> };
+      try {
+        res = await this.#http.request({
+          method,
+          url: path,
+          ...options,
+          headers: { Authorization: authorization },
+        });
+      } catch (e) {
+        this.#pacer.release(0);
+        const timedOut =
+          (e as { code?: string }).code === 'ETIMEDOUT' || (e as { code?: string }).code === 'ECONNABORTED';
+        servicenowRequestsTotal.inc({ method, status: timedOut ? 'timeout' : 'network' });
+        throw new ServiceNowError(
+          timedOut ? 'timeout' : 'network',
+          `${method} ${path}: ${timedOut ? 'no answer in time' : (e as Error).message}`,
+          { method, path, cause: e },
+        );
+      }
+      this.#pacer.release(res.status, res.headers as Record<string, unknown>);
+      servicenowRequestsTotal.inc({ method, status: String(res.status) });
+      servicenowRequestSeconds.observe({ method }, (performance.now() - started) / 1000);
+      if (res.status === 429) continue;
+      if (res.status === 401 && !refreshed && this.#auth.invalidate(authorization)) {
+        refreshed = true;
+        continue;
+      }
+      return this.#interpret<T>(res, method, path);
+    }
+  }
+
+  #interpret<T>(
+    res: { status: number; data: unknown; headers: Record<string, unknown> },
+    method: string,
+    path: string,
+  ): T {
+    const text = typeof res.data === 'string' ? res.data : '';
+    let body: { result?: unknown; error?: { message?: string; detail?: string | null } } | null = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      // A hibernating or waking instance answers 200 with an HTML page (§1.4): not a success.
+      if (!body || typeof body !== 'object' || body.result === undefined || body.result === null) {
+        throw new ServiceNowError(
+          'invalid_response',
+          `${method} ${path}: ${res.status} without a JSON result (${describeBody(text, res.headers)})`,
+          { status: res.status, method, path },
+        );
+      }
+      return body.result as T;
+    }
+    const reason = body?.error
+      ? `${body.error.message ?? ''}${body.error.detail ? `: ${body.error.detail}` : ''}`
+      : describeBody(text, res.headers);
+    const message = `${method} ${path}: ${res.status} ${reason}`;
+    if (res.status === 404) throw new ServiceNowError('not_found', message, { status: 404, method, path });
+    if (res.status === 401) throw new ServiceNowError('auth', message, { status: 401, method, path });
+    if (res.status >= 500) throw new ServiceNowError('server', message, { status: res.status, method, path });
+    throw new ServiceNowError('rejected', message, { status: res.status, method, path });
+  }
+
+  #shapeError(method: string, path: string, expected: string): ServiceNowError {
+    return new ServiceNowError('invalid_response', `${method} ${path}: the result is not ${expected}`, {
+      method,
+      path,
+    });
+  }
+}
+
+function toIncident(r: Record<string, string>): IncidentRef {
+  return {
+    sysId: r.sys_id ?? '',
+    number: r.number ?? '',
+    state: r.state ?? '',
+    urgency: r.urgency ?? '',
+    impact: r.impact ?? '',
+    priority: r.priority ?? '',
+  };
+}
+
+function describeBody(text: string, headers: Record<string, unknown>): string {
+  const type = String(headers['content-type'] ?? 'no content type');
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+  return title ? `${type}, page "${title.trim()}"` : `${type}, ${text.length} bytes`;
+}

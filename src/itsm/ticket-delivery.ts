@@ -1,0 +1,140 @@
+import { Redis } from 'ioredis';
+import type { HubConfig } from '../config/index.ts';
+import { createKnex, type Knex } from '../db/index.ts';
+import { loadMappingFile } from '../mapping/index.ts';
+import { createLogger, type Logger } from '../observability/index.ts';
+import type { AlertSync } from './alert-sync.ts';
+import { EventSync } from './event-sync.ts';
+import { IncidentSync } from './incident-sync.ts';
+import { RatePacer } from './rate-pacer.ts';
+import { ServiceNowClient } from './servicenow-client.ts';
+import { TicketProcessor } from './ticket-processor.ts';
+import { TicketQueue } from './ticket-queue.ts';
+import { TicketReconciler } from './ticket-reconciler.ts';
+import {
+  loadTicketSettings,
+  mappingPath,
+  type TicketSettings,
+  validateTicketSettings,
+} from './ticket-settings.ts';
+import { TicketStore } from './ticket-store.ts';
+import { TicketWorker } from './ticket-worker.ts';
+
+export interface TicketDeliveryOptions {
+  logger?: Logger;
+  /** Settings file (default connectors/servicenow-tickets.yaml). */
+  settingsFile?: string;
+  /** Overrides over the file's settings (tests, the bench). */
+  settings?: Partial<TicketSettings>;
+  /** A knex to use instead of one on config.database.url (then not destroyed by stop()). */
+  knex?: Knex;
+}
+
+export interface TicketDelivery {
+  readonly settings: TicketSettings;
+  /** Enqueues every undelivered intent now; the reconciler also does this every reconcile interval. */
+  reconcile(): Promise<number>;
+  /** Ticket intents in hub.alert and jobs in the queue, by state. */
+  status(): Promise<{ intents: Record<string, number>; jobs: Record<string, number> }>;
+  /** Stops listening and enqueueing, lets running jobs finish, closes Redis (and the knex it created). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts ServiceNow ticket delivery for the alerts in hub.alert: the reconciler (LISTEN for raiseAlerts, and a
+ * periodic pass over every undelivered intent), the bullmq queue and worker on config.redis.url, and the
+ * ServiceNow client on config.servicenow. Resolves once the first reconcile pass has enqueued what was left
+ * undelivered; rejects when the mapping, settings, PostgreSQL or Redis are unusable.
+ */
+export async function startTicketDelivery(
+  config: HubConfig,
+  options: TicketDeliveryOptions = {},
+): Promise<TicketDelivery> {
+  const settings = validateTicketSettings({
+    ...loadTicketSettings(options.settingsFile),
+    ...options.settings,
+  });
+  const logger = (options.logger ?? createLogger(config.log.level)).child({
+    component: 'tickets',
+    mode: settings.mode,
+  });
+  const mapping = loadMappingFile(mappingPath(settings));
+  const knex =
+    options.knex ?? createKnex(config.database.url, Math.max(4, Math.min(settings.concurrency + 2, 20)));
+  const store = new TicketStore(knex);
+  const client = new ServiceNowClient({
+    url: config.servicenow.url,
+    auth: config.servicenow.auth,
+    timeoutMs: settings.requestTimeoutMs,
+    pacer: new RatePacer({ proactive: settings.pacing, busyBackoffMs: settings.busyBackoffMs }),
+  });
+  const sync: AlertSync =
+    settings.mode === 'event'
+      ? new EventSync({
+          client,
+          store,
+          mapping,
+          source: settings.eventSource,
+          eventClass: settings.eventClass,
+          logger,
+        })
+      : new IncidentSync({ client, store, mapping, closeCode: settings.closeCode, logger });
+  const processor = new TicketProcessor({
+    store,
+    sync,
+    leaseMs: 2 * settings.requestTimeoutMs + 15_000,
+    logger,
+  });
+
+  const queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const workerConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  for (const c of [queueConnection, workerConnection]) {
+    c.on('error', (err) => logger.warn({ err: err.message }, 'ticket Redis connection error'));
+  }
+  const queue = new TicketQueue(queueConnection, settings);
+  const reconciler = new TicketReconciler({
+    databaseUrl: config.database.url,
+    store,
+    queue,
+    intervalMs: settings.reconcileIntervalMs,
+    logger,
+  });
+  const worker = new TicketWorker({
+    connection: workerConnection,
+    settings,
+    processor,
+    queue,
+    logger,
+    onFinished: (key) => {
+      // A revision written while the job was finishing was not enqueued (the job id still existed).
+      store
+        .hasUndelivered(key)
+        .then((more) => more && reconciler.request([key]))
+        .catch(() => {});
+    },
+  });
+  try {
+    await reconciler.start();
+  } catch (e) {
+    await Promise.allSettled([reconciler.stop(), worker.close(), queue.close()]);
+    queueConnection.disconnect();
+    workerConnection.disconnect();
+    if (!options.knex) await knex.destroy();
+    throw e;
+  }
+  logger.info({ queue: settings.queueName, url: config.servicenow.url }, 'ticket delivery started');
+
+  return {
+    settings,
+    reconcile: () => reconciler.pass(),
+    status: async () => ({ intents: await store.intentCounts(), jobs: await queue.counts() }),
+    stop: async () => {
+      await reconciler.stop();
+      await worker.close();
+      await queue.close();
+      await Promise.allSettled([queueConnection.quit(), workerConnection.quit()]);
+      if (!options.knex) await knex.destroy();
+      logger.info('ticket delivery stopped');
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// The quality stage's public face (issue 5 item 2): durable alerts in hub.alert from threshold rules, heartbeat
+// loss and (later) the data-quality detectors. Other stages import only from here.
+
+export {
+  type AlertEngine,
+  type AlertEngineOptions,
+  type AlertReading,
+  createAlertEngine,
+} from './alert-engine.ts';
+export {
+  type AlertClear,
+  type AlertEvent,
+  type AlertRaise,
+  type AlertSeverity,
+  alertKey,
+  type RaiseOutcome,
+} from './alert-events.ts';
+export {
+  type AlertRule,
+  type HeartbeatRule,
+  loadAlertRules,
+  parseAlertRules,
+  type RuleLimit,
+  type ThresholdRule,
+} from './alert-rules.ts';
+export {
+  type RaiseAlertsOptions,
+  raiseAlerts,
+  retryFailedTickets,
+  TICKET_NOTIFY_CHANNEL,
+} from './raise-alerts.ts';
