@@ -12,14 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { pino } from 'pino';
 import { type HubConfig, loadConfig } from '../src/config/index.ts';
-import { createKnex, type Knex, withDatabase } from '../src/db/index.ts';
+import { createKnex, type Knex } from '../src/db/index.ts';
 import { type ServiceNowEmulator, startServiceNowEmulator } from '../src/devtools/servicenow/index.ts';
 import { startTicketDelivery } from '../src/itsm/index.ts';
 import { raiseAlerts } from '../src/quality/index.ts';
-import { migrateDatabase } from '../src/warehouse/index.ts';
+import { recreateItsmDatabase } from '../test/support/itsm-database.ts';
 import { buildStorm, checkStorm } from '../test/support/ticket-storm.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -183,12 +182,7 @@ async function run(strategy: 'paced' | 'reactive', url: string, base: HubConfig)
 }
 
 const base = loadConfig();
-const url = withDatabase(base.database.url, databaseName);
-const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-await admin.end();
-await migrateDatabase(url, 'up');
+const url = await recreateItsmDatabase(base.database.url, databaseName);
 
 const loadavg = os.loadavg().map((n) => round(n, 2));
 const hub = await run('paced', url, base);

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createKnex, type Knex, withDatabase } from '../../src/db/index.ts';
+import { createKnex, type Knex } from '../../src/db/index.ts';
 import {
   type AlertEngine,
   type AlertReading,
@@ -8,13 +7,12 @@ import {
   parseAlertRules,
   raiseAlerts,
 } from '../../src/quality/index.ts';
-import { migrateDatabase } from '../../src/warehouse/index.ts';
+import { recreateItsmDatabase } from '../support/itsm-database.ts';
 
 // The alert engine (issue 5 item 2) against the real PostgreSQL: threshold rules over the device's range with
 // flapping suppression, escalation, heartbeat loss, and maintenance suppression from dw.fact_maintenance_event.
 // Its own database, shared with itsm-tickets.test.ts (files run one at a time; each recreates it).
 
-const databaseName = 'iot_hub_test_itsm';
 let knex: Knex;
 
 const rules = parseAlertRules(`
@@ -69,13 +67,7 @@ async function alertsOf(deviceId: string) {
 let engine: AlertEngine;
 
 beforeAll(async () => {
-  const url = withDatabase(inject('serverUrl'), databaseName);
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin.end();
-  await migrateDatabase(url, 'up');
-  knex = createKnex(url, 4);
+  knex = createKnex(await recreateItsmDatabase(inject('serverUrl')), 4);
 });
 
 beforeEach(async () => {

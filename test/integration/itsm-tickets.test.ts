@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultConfig, type HubConfig } from '../../src/config/index.ts';
-import { createKnex, type Knex, withDatabase } from '../../src/db/index.ts';
+import { createKnex, type Knex } from '../../src/db/index.ts';
 import {
   type ServiceNowEmulator,
   type ServiceNowEmulatorOptions,
@@ -14,14 +13,13 @@ import {
 import { startTicketDelivery, type TicketDelivery, type TicketSettings } from '../../src/itsm/index.ts';
 import { metricsRegistry } from '../../src/observability/index.ts';
 import { type AlertEvent, raiseAlerts } from '../../src/quality/index.ts';
-import { migrateDatabase } from '../../src/warehouse/index.ts';
+import { recreateItsmDatabase } from '../support/itsm-database.ts';
 import { buildStorm, checkStorm } from '../support/ticket-storm.ts';
 
 // Ticket delivery against the ServiceNow emulator, the real PostgreSQL and the real Redis (issue 5). The file
 // works in its own database and its own Redis DB index (FLUSHDB there is one of the faults), so it never
 // touches what other tests or a running hub use.
 
-const databaseName = 'iot_hub_test_itsm';
 const redisUrl = 'redis://127.0.0.1:6379/11';
 
 let databaseUrl: string;
@@ -41,13 +39,8 @@ const logger = pino(
 );
 
 beforeAll(async () => {
-  databaseUrl = withDatabase(inject('serverUrl'), databaseName);
-  const admin = new pg.Client({ connectionString: withDatabase(databaseUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin.end();
-  await migrateDatabase(databaseUrl, 'up');
-  knex = createKnex(databaseUrl, 4);
+  databaseUrl = await recreateItsmDatabase(inject('serverUrl'));
+  knex = createKnex(databaseUrl, 10);
 });
 
 afterEach(async () => {
@@ -339,6 +332,73 @@ describe('ticket delivery', () => {
     expect(check.problems).toEqual([]);
     expect(check).toMatchObject({ incidents: 30, duplicates: 0, lost: 0 });
     expect(await knex('hub.alert').where({ ticket_state: 'failed' })).toHaveLength(0);
+  });
+
+  it('two deliveries working the same alerts at once (a stale job beside a fresh one) keep one incident per key, in order', async () => {
+    // Two hub processes' worth of delivery on separate queues: every key is enqueued twice, so two jobs race
+    // for it; the per-key lease and the row as the source of truth must keep open → escalate → resolve intact.
+    await start({ faults: { latency: { rate: 1, ms: 2, maxMs: 15 } } });
+    const second = await startTicketDelivery(
+      {
+        ...structuredClone(defaultConfig),
+        file: null,
+        database: { url: databaseUrl, poolMax: 10 },
+        redis: { url: redisUrl },
+        servicenow: { url: sn!.url, auth: defaultConfig.servicenow.auth },
+      },
+      {
+        logger,
+        knex,
+        settings: {
+          queueName: `itsm-test-${randomUUID()}`,
+          reconcileIntervalMs: 500,
+          backoffMs: 50,
+          backoffMaxMs: 500,
+        },
+      },
+    );
+    try {
+      const devices = Array.from({ length: 40 }, (_, i) => `race-${i}`);
+      for (const step of ['warn', 'warn', 'fail', 'warn', 'clear'] as const) {
+        // An alert cleared before its incident was ever created gets none; let them all exist first.
+        if (step === 'clear')
+          await waitFor('the incidents', async () => sn!.records('incident').length >= devices.length);
+        await raiseAlerts(
+          knex,
+          devices.map((d) =>
+            step === 'clear'
+              ? { kind: 'clear', deviceId: d, rule: 'temperature_high', metric: 'temperature' }
+              : raise(d, step),
+          ),
+        );
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitFor('both deliveries to settle', allDelivered);
+      for (const d of devices) {
+        const incidents = incidentsOf(d);
+        expect(incidents, d).toHaveLength(1);
+        expect(incidents[0], d).toMatchObject({ state: '6', urgency: '1', close_code: 'Solution provided' });
+        const notes = notesOf(incidents[0]!.sys_id);
+        const markers = notes.map((n) => /\(iot-hub alert \d+ rev \d+\)/.exec(n)?.[0]);
+        expect(new Set(markers).size, d).toBe(notes.length);
+        expect(
+          notes.filter((n) => n.includes('Opened by IoT hub')),
+          d,
+        ).toHaveLength(1);
+        expect(
+          notes.filter((n) => n.includes('Escalated by IoT hub')),
+          d,
+        ).toHaveLength(1);
+        expect(
+          notes.filter((n) => n.includes('Auto-resolved by IoT hub')),
+          d,
+        ).toHaveLength(1);
+        const repeats = notes.reduce((s, n) => s + Number(/Repeated (\d+) more time/.exec(n)?.[1] ?? 0), 0);
+        expect(repeats, d).toBe(3);
+      }
+    } finally {
+      await second.stop();
+    }
   });
 
   it('event mode sends one Event Management event per revision and closes the alert on clear', async () => {
