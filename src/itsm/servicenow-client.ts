@@ -1,7 +1,9 @@
 import axios, { type AxiosInstance } from 'axios';
 import type { HubConfig } from '../config/index.ts';
+import type { AuthSource } from './auth-source.ts';
+import { BasicAuth } from './basic-auth.ts';
+import { OAuthTokenSource } from './oauth-token-source.ts';
 import type { RatePacer } from './rate-pacer.ts';
-import { type AuthSource, BasicAuth, OAuthTokenSource } from './servicenow-auth.ts';
 import { ServiceNowError } from './servicenow-error.ts';
 import { servicenowRequestSeconds, servicenowRequestsTotal } from './ticket-metrics.ts';
 

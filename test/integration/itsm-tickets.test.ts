@@ -234,23 +234,35 @@ describe('ticket delivery', () => {
     expect(check).toMatchObject({ incidents: 100, duplicates: 0, lost: 0 });
   });
 
-  it('treats an HTML maintenance page (HTTP 200) as a failure and retries', async () => {
-    await start({ faults: { maintenancePage: { rate: 1, times: 4 } } });
+  it('treats an HTML maintenance page (HTTP 200) and 5xx as failures, retried with exponential backoff', async () => {
+    await start({ faults: { maintenancePage: { rate: 1, times: 3 } } });
     const retriesBefore = await metricValue('hub_ticket_retries_total', { kind: 'invalid_response' });
     await raiseAlerts(knex, [raise('html-1')]);
+    await waitFor('the maintenance pages', async () => sn!.stats().byFault.maintenancePage === 3);
+    sn!.setFaults({ serverError: { rate: 1, times: 2 } });
     await waitFor('the alert to be acknowledged', allDelivered);
-    const pages = sn!.requests().filter((r) => r.fault === 'maintenancePage');
-    expect(pages).toHaveLength(4);
-    expect(pages.every((r) => r.status === 200)).toBe(true);
+    const failures = sn!.requests().filter((r) => r.fault === 'maintenancePage' || r.fault === 'serverError');
+    expect(failures.map((r) => r.fault)).toEqual([
+      'maintenancePage',
+      'maintenancePage',
+      'maintenancePage',
+      'serverError',
+      'serverError',
+    ]);
+    expect(failures.slice(0, 3).every((r) => r.status === 200)).toBe(true);
     expect(await metricValue('hub_ticket_retries_total', { kind: 'invalid_response' })).toBe(
-      retriesBefore + 4,
+      retriesBefore + 3,
     );
+    // Attempts back off 100, 200, 400, 800 ms (±25 %): each gap at least 75 ms, the last far longer than the first.
+    const gaps = failures.slice(1).map((r, i) => r.at - (failures[i]!.finishedAt ?? failures[i]!.at));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(70);
+    expect(gaps[3]!).toBeGreaterThan(3 * gaps[0]!);
     const incidents = incidentsOf('html-1');
     expect(incidents).toHaveLength(1);
     const row = await alertRow('html-1');
     expect(row.ticket_sys_id).toBe(incidents[0]!.sys_id);
     expect(row.ticket_acknowledged_at.getTime()).toBeGreaterThan(
-      Math.max(...pages.map((p) => p.finishedAt ?? p.at)),
+      Math.max(...failures.map((p) => p.finishedAt ?? p.at)),
     );
   });
 

@@ -1,4 +1,5 @@
 import axios from 'axios';
+import type { AuthSource } from './auth-source.ts';
 import { ServiceNowError } from './servicenow-error.ts';
 
 export interface OAuthSettings {
@@ -9,16 +10,6 @@ export interface OAuthSettings {
   username: string;
   password: string;
   timeoutMs: number;
-}
-
-/** Something that supplies the Authorization header of a ServiceNow request. */
-export interface AuthSource {
-  header(): Promise<string>;
-  /**
-   * Drops the credential behind `header` after a 401, so the next header() fetches a fresh one. Returns
-   * false when nothing can be refreshed (Basic), and the 401 is final.
-   */
-  invalidate(header: string): boolean;
 }
 
 interface TokenAnswer {
@@ -130,19 +121,5 @@ export class OAuthTokenSource implements AuthSource {
     if (body.refresh_token) this.#refresh = body.refresh_token;
     this.#expiresAt = Date.now() + Number(body.expires_in ?? 1800) * 1000;
     return body.access_token;
-  }
-}
-
-/** Basic authentication: the same header on every call, nothing to refresh. */
-export class BasicAuth implements AuthSource {
-  readonly #header: string;
-  constructor(username: string, password: string) {
-    this.#header = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  }
-  async header(): Promise<string> {
-    return this.#header;
-  }
-  invalidate(): boolean {
-    return false;
   }
 }
