@@ -110,6 +110,9 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     topics,
     fromBeginning: (options.startAt ?? 'earliest') === 'earliest',
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    // Two batches in flight keep both cores busy: one in Node (parse, map, enrich), one in PostgreSQL (load).
+    partitionsConcurrently: 2,
+    maxBytesPerPartition: 1024 * 1024,
     async handle(batch, c) {
       const started = performance.now();
       await cache.refresh(c);

@@ -42,6 +42,8 @@ export async function processRecords(
   const letters: DeadLetter[] = [];
   const deadOffsets = new Set<string>();
   const id = (r: HubMessage) => `${r.topic}/${r.partition}/${r.offset}`;
+  // Most batches have no dead letters: skip building record ids for them.
+  const isDead = (r: HubMessage) => deadOffsets.size > 0 && deadOffsets.has(id(r));
   const dead = (l: DeadLetter) => {
     if (deadOffsets.has(id(l.record))) return;
     deadOffsets.add(id(l.record));
@@ -115,7 +117,7 @@ export async function processRecords(
   // enrich: late-data limits, then surrogate keys as of each reading's time (inferring unknown devices).
   const candidates: { row: MappedRow; record: HubMessage; mapping: CompiledMapping; tsMs: number }[] = [];
   for (const m of mapped) {
-    if (deadOffsets.has(id(m.record))) continue;
+    if (isDead(m.record)) continue;
     const tsMs = Date.parse(String(m.row.ts));
     const problem = lateDataProblem(tsMs, now, m.mapping);
     if (problem) {
@@ -142,7 +144,7 @@ export async function processRecords(
     }
     candidates.push({ ...m, tsMs });
   }
-  const live = candidates.filter((c) => !deadOffsets.has(id(c.record)));
+  const live = candidates.filter((c) => !isDead(c.record));
   const inferred = await ctx.cache.ensureDevices(
     client,
     live.map((c) => String(c.row.device_id)),
@@ -206,7 +208,7 @@ export async function processRecords(
   );
 
   const outcomeByOffset = new Map<string, boolean>();
-  for (const r of records) outcomeByOffset.set(r.offset, !deadOffsets.has(id(r)));
+  for (const r of records) outcomeByOffset.set(r.offset, !isDead(r));
   return {
     batchId,
     records: records.length,

@@ -95,7 +95,8 @@ function wrapConsumer(kafka: Kafka, options: ConsumerOptions): HubConsumer {
   const c: Consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+    maxBytes: 4 * (options.maxBytesPerPartition ?? 1024 * 1024),
     // Offsets the hub relies on live in PostgreSQL; Kafka's committed offset only saves refetching.
     retry: { retries: 10 },
   });
@@ -128,7 +129,7 @@ function wrapConsumer(kafka: Kafka, options: ConsumerOptions): HubConsumer {
         // Commit after every batch: cheap, and it keeps the group's lag metric honest.
         autoCommitThreshold: 1,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
+        partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
         eachBatch: async ({
           batch,
           heartbeat,

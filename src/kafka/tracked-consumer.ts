@@ -17,6 +17,8 @@ export interface TrackedConsumerOptions {
   topics: string[];
   fromBeginning?: boolean;
   sessionTimeoutMs?: number;
+  partitionsConcurrently?: number;
+  maxBytesPerPartition?: number;
   /** Applies the batch inside `client`'s open transaction; a throw rolls the batch back and retries it. */
   handle(batch: TrackedBatch, client: pg.PoolClient): Promise<void>;
   /** Called after each committed batch (metrics, lag). */
@@ -35,6 +37,8 @@ export async function startTrackedConsumer(options: TrackedConsumerOptions): Pro
     groupId: options.groupId,
     fromBeginning: options.fromBeginning ?? true,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    partitionsConcurrently: options.partitionsConcurrently,
+    maxBytesPerPartition: options.maxBytesPerPartition,
   });
   if (options.onCrash) consumer.onCrash(options.onCrash);
   // Start each assigned partition where the database says this group stopped. Only a shortcut: filtering below

@@ -59,6 +59,11 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
   sessionTimeoutMs?: number;
   maxBytesPerPartition?: number;
+  /**
+   * Partitions whose batches are handled at the same time. Above 1, one batch's database work overlaps the next
+   * one's parsing and mapping; each batch still runs in order within its partition.
+   */
+  partitionsConcurrently?: number;
 }
 
 export interface HubConsumer {

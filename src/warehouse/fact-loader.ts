@@ -40,34 +40,21 @@ export async function loadReadings(
   if (readings.length === 0) return { staged: 0, inserted: 0, duplicates: 0 };
   await ensureStaging(client);
   await ensurePartitions(client, readings);
-  await pipeline(
-    (function* () {
-      let chunk = '';
-      for (const r of readings) {
-        chunk += `${r.deviceSk}\t${r.assetSk}\t${r.metricSk}\t${new Date(r.tsMs).toISOString()}\t${r.value ?? '\\N'}\t${r.quality}\t${r.mappingId}\t${r.mappingVersion}\t${r.topic ?? '\\N'}\t${r.partition ?? '\\N'}\t${r.offset ?? '\\N'}\n`;
-        if (chunk.length > 65_536) {
-          yield chunk;
-          chunk = '';
-        }
-      }
-      if (chunk) yield chunk;
-    })(),
-    client.query(copyFrom('COPY stage_reading FROM STDIN')),
-  );
+  await pipeline(copyText(readings), client.query(copyFrom('COPY stage_reading FROM STDIN')));
   const inserted = await client.query(
     `INSERT INTO dw.fact_sensor_reading (device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value,
        quality_code, batch_id, mapping_id, mapping_version, source_topic, source_partition, source_offset)
-     SELECT device_sk, asset_sk, metric_sk,
-            to_char(reading_ts AT TIME ZONE 'UTC', 'YYYYMMDD')::int,
-            (extract(hour FROM reading_ts AT TIME ZONE 'UTC') * 60 + extract(minute FROM reading_ts AT TIME ZONE 'UTC'))::smallint,
-            reading_ts, value, quality_code, $1, mapping_id, mapping_version, source_topic, source_partition, source_offset
+     SELECT device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value, quality_code, $1, mapping_id,
+            mapping_version, source_topic, source_partition, source_offset
      FROM stage_reading
+     -- One order for every writer: concurrent batches that share keys then wait on each other, never deadlock.
+     ORDER BY device_sk, metric_sk, reading_ts
      ON CONFLICT DO NOTHING`,
     [batchId],
   );
   await client.query(
     `INSERT INTO hub.rollup_dirty (device_sk, metric_sk, hour_start)
-     SELECT DISTINCT device_sk, metric_sk, date_trunc('hour', reading_ts) FROM stage_reading
+     SELECT DISTINCT device_sk, metric_sk, date_trunc('hour', reading_ts) FROM stage_reading ORDER BY 1, 2, 3
      ON CONFLICT DO NOTHING`,
   );
   await client.query('TRUNCATE stage_reading');
@@ -81,7 +68,8 @@ async function ensureStaging(client: pg.PoolClient): Promise<void> {
   if (stagingReady.has(client)) return;
   // A temporary table lives as long as the pooled connection; unlogged, no indexes: the cheapest COPY target.
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_reading (
-      device_sk bigint, asset_sk bigint, metric_sk smallint, reading_ts timestamptz, value double precision,
+      device_sk bigint, asset_sk bigint, metric_sk smallint, date_key integer, time_key smallint,
+      reading_ts timestamptz, value double precision,
       quality_code smallint, mapping_id text, mapping_version integer, source_topic text, source_partition integer,
       source_offset bigint)`);
   await client.query('TRUNCATE stage_reading');
@@ -90,11 +78,12 @@ async function ensureStaging(client: pg.PoolClient): Promise<void> {
 
 /** Creates monthly partitions ahead (this month and the next) and for any month the batch reaches. */
 async function ensurePartitions(client: pg.PoolClient, readings: FactReading[]): Promise<void> {
-  const months = new Set<string>();
   const now = new Date();
-  months.add(monthOf(now.getTime()));
-  months.add(monthOf(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)));
-  for (const r of readings) months.add(monthOf(r.tsMs));
+  const months = new Set([monthOf(now.getTime()), monthOf(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))]);
+  // Most readings fall in the current month: test its bounds in milliseconds, format only the others.
+  const from = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  for (const r of readings) if (r.tsMs < from || r.tsMs >= to) months.add(monthOf(r.tsMs));
   for (const m of months) {
     if (knownMonths.has(m)) continue;
     await client.query('SELECT dw.ensure_reading_partitions($1::date, $1::date)', [`${m}-01`]);
@@ -104,4 +93,29 @@ async function ensurePartitions(client: pg.PoolClient, readings: FactReading[]):
 
 function monthOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);
+}
+
+/**
+ * COPY text for the staging table, in 64 KiB chunks. The readings of one message share a timestamp, so its
+ * text form and calendar keys are computed once per distinct time, not per reading.
+ */
+function* copyText(readings: FactReading[]): Generator<string> {
+  let chunk = '';
+  let lastMs = Number.NaN;
+  let timeCols = '';
+  for (const r of readings) {
+    if (r.tsMs !== lastMs) {
+      lastMs = r.tsMs;
+      const iso = new Date(r.tsMs).toISOString();
+      const dateKey = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10);
+      const timeKey = Number(iso.slice(11, 13)) * 60 + Number(iso.slice(14, 16));
+      timeCols = `${dateKey}\t${timeKey}\t${iso}`;
+    }
+    chunk += `${r.deviceSk}\t${r.assetSk}\t${r.metricSk}\t${timeCols}\t${r.value ?? '\\N'}\t${r.quality}\t${r.mappingId}\t${r.mappingVersion}\t${r.topic ?? '\\N'}\t${r.partition ?? '\\N'}\t${r.offset ?? '\\N'}\n`;
+    if (chunk.length > 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
 }
