@@ -295,7 +295,11 @@ async function runHub(
     );
   }
   await db.query('VACUUM ANALYZE hub.consumer_offsets');
-  const execArgv: string[] = [...(opts['hub-node-option'] ?? [])];
+  // The child runs with the heap cap `iot-hub start` gives itself (bin/iot-hub.js), unless told otherwise.
+  const given = opts['hub-node-option'] ?? [];
+  const execArgv: string[] = given.some((o) => o.startsWith('--max-old-space-size'))
+    ? [...given]
+    : [`--max-old-space-size=${process.env.HUB_MAX_HEAP_MB ?? 256}`, ...given];
   if (opts['cpu-prof']) {
     const dir = path.join(os.tmpdir(), 'iot-hub-bench-profiles');
     log(`  profiling the hub child into ${dir}`);
@@ -654,7 +658,9 @@ async function main() {
       readings_per_s: Math.round(N / hubSeconds),
       seconds: round(hubSeconds),
       peak_rss_mb: Math.max(...hubRunsOut.map((h) => h.peak_rss_mb)),
-      node_options: opts['hub-node-option'] ?? [],
+      node_options: (opts['hub-node-option'] ?? []).some((o) => o.startsWith('--max-old-space-size'))
+        ? opts['hub-node-option']
+        : [`--max-old-space-size=${process.env.HUB_MAX_HEAP_MB ?? 256}`, ...(opts['hub-node-option'] ?? [])],
       runs: hubRunsOut,
       method:
         'node bench/lib/hub-child.ts → startIngest(config, {groupId: fresh, topics: [telemetry.acme]}) with hub.consumer_offsets pre-set to the offsets before the bench messages; seconds = child spawn → every bench reading committed in dw.fact_sensor_reading (polled every 250 ms via hub.lineage, confirmed with count(*)); peak_rss_mb = process.resourceUsage().maxRSS of the child; median of runs',
