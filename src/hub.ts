@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
 import { type RunningIngest, startIngest } from './ingest/index.ts';
+import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
 import { createKafka } from './kafka/index.ts';
 import {
   createLogger,
@@ -11,6 +12,7 @@ import {
   startTracing,
   stopTracing,
 } from './observability/index.ts';
+import { type AlertEngine, createAlertEngine } from './quality/index.ts';
 import { migrateDatabase } from './warehouse/index.ts';
 
 export interface HubStages {
@@ -18,12 +20,18 @@ export interface HubStages {
   ingest?: boolean;
   /** Consumer group of the ingest; default from connectors/telemetry.yaml. */
   ingestGroup?: string;
+  /** Alert rules (connectors/alert-rules.yaml) over ingested readings and heartbeats; on by default. */
+  alerts?: boolean;
+  /** ServiceNow ticket delivery of alerts (connectors/servicenow-tickets.yaml); on by default. */
+  tickets?: boolean;
 }
 
 export interface RunningHub {
   logger: Logger;
   http: HubHttpServer;
   ingest: RunningIngest | null;
+  alerts: AlertEngine | null;
+  tickets: TicketDelivery | null;
   stop(): Promise<void>;
 }
 
@@ -63,15 +71,39 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
   );
 
+  const alerts =
+    stages.alerts === false
+      ? null
+      : createAlertEngine({ knex: db, rules: 'connectors/alert-rules.yaml', logger });
+  // Heartbeat loss is the absence of data, so it needs a clock of its own.
+  const heartbeat = alerts
+    ? setInterval(() => {
+        alerts
+          .checkHeartbeats()
+          .catch((err: unknown) => logger.warn({ err }, 'heartbeat check failed; will retry'));
+      }, 60_000)
+    : null;
+  heartbeat?.unref();
   const ingest =
-    stages.ingest === false ? null : await startIngest(config, { logger, groupId: stages.ingestGroup });
+    stages.ingest === false
+      ? null
+      : await startIngest(config, {
+          logger,
+          groupId: stages.ingestGroup,
+          onLoaded: alerts ? (values) => alerts.evaluateReadings(values) : undefined,
+        });
+  const tickets = stages.tickets === false ? null : await startTicketDelivery(config, { logger });
 
   return {
     logger,
     http,
     ingest,
+    alerts,
+    tickets,
     async stop() {
+      if (heartbeat) clearInterval(heartbeat);
       await ingest?.stop();
+      await tickets?.stop();
       await http.close();
       await kafkaAdmin.disconnect().catch(() => {});
       redis.disconnect();

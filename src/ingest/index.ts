@@ -9,4 +9,9 @@ export {
   replayDeadLetters,
 } from './dlq.ts';
 export { type IngestOptions, loadFactRouter, type RunningIngest, startIngest } from './ingest-service.ts';
-export { type BatchOutcome, type IngestContext, processRecords } from './process-records.ts';
+export {
+  type BatchOutcome,
+  type IngestContext,
+  type LoadedValue,
+  processRecords,
+} from './process-records.ts';

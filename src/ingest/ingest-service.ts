@@ -7,7 +7,7 @@ import { createMappingRouter, loadMappings, type MappingRouter } from '../mappin
 import { counter, gauge, histogram, type Logger } from '../observability/index.ts';
 import { recomputeDirtyHours } from '../warehouse/index.ts';
 import { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
-import { type BatchOutcome, processRecords } from './process-records.ts';
+import { type BatchOutcome, type LoadedValue, processRecords } from './process-records.ts';
 
 const m = {
   records: counter('iot_hub_ingest_records_total', 'Kafka records processed by the ingest stage', ['topic']),
@@ -53,6 +53,11 @@ export interface IngestOptions {
   groupId?: string;
   topics?: string[];
   rollupIntervalMs?: number;
+  /**
+   * Called after each committed batch with its readings (e.g. the alert engine). Runs after the commit, so a
+   * slow or failing listener never holds up or undoes a load; its errors are logged.
+   */
+  onLoaded?: (values: LoadedValue[]) => Promise<unknown>;
   /** Where a consumer group without stored offsets starts: earliest (default) or the current end. */
   startAt?: 'earliest' | 'latest';
 }
@@ -153,6 +158,11 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
       m.inferred.inc(outcome.inferredDevices);
       m.batchSize.observe(outcome.records);
       m.batchSeconds.observe((performance.now() - done.started) / 1000);
+      if (options.onLoaded && outcome.values.length > 0) {
+        options
+          .onLoaded(outcome.values)
+          .catch((err: unknown) => options.logger.warn({ err }, 'a listener of loaded readings failed'));
+      }
       if (outcome.newestReadingMs !== null)
         m.latency.observe(Math.max(0, (Date.now() - outcome.newestReadingMs) / 1000));
       options.logger.debug(

@@ -27,6 +27,15 @@ export interface BatchOutcome {
   outcomeByOffset: Map<string, boolean>;
   /** The dead letters written, in record order. */
   letters: DeadLetter[];
+  /** The readings of this batch with a value, by natural keys, for downstream checks (alert rules). */
+  values: LoadedValue[];
+}
+
+export interface LoadedValue {
+  deviceId: string;
+  metric: string;
+  value: number;
+  ts: number;
 }
 
 /**
@@ -151,6 +160,7 @@ export async function processRecords(
   );
 
   const readings: FactReading[] = [];
+  const values: LoadedValue[] = [];
   let newest: number | null = null;
   let duringMaintenance = 0;
   for (const c of live) {
@@ -176,6 +186,9 @@ export async function processRecords(
       partition: c.record.partition,
       offset: c.record.offset,
     });
+    if (typeof c.row.value === 'number' && Number.isFinite(c.row.value)) {
+      values.push({ deviceId, metric: String(c.row.metric), value: c.row.value, ts: c.tsMs });
+    }
     if (newest === null || c.tsMs > newest) newest = c.tsMs;
   }
 
@@ -220,6 +233,7 @@ export async function processRecords(
     newestReadingMs: newest,
     outcomeByOffset,
     letters,
+    values,
   };
 }
 

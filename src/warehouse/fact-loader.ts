@@ -96,7 +96,7 @@ function monthOf(ms: number): string {
 }
 
 /**
- * COPY text for the staging table, in 64 KiB chunks. The readings of one message share a timestamp, so its
+ * COPY text for the staging table, in 256 KiB chunks. The readings of one message share a timestamp, so its
  * text form and calendar keys are computed once per distinct time, not per reading.
  */
 function* copyText(readings: FactReading[]): Generator<string> {
@@ -112,7 +112,7 @@ function* copyText(readings: FactReading[]): Generator<string> {
       timeCols = `${dateKey}\t${timeKey}\t${iso}`;
     }
     chunk += `${r.deviceSk}\t${r.assetSk}\t${r.metricSk}\t${timeCols}\t${r.value ?? '\\N'}\t${r.quality}\t${r.mappingId}\t${r.mappingVersion}\t${r.topic ?? '\\N'}\t${r.partition ?? '\\N'}\t${r.offset ?? '\\N'}\n`;
-    if (chunk.length > 65_536) {
+    if (chunk.length > 262_144) {
       yield chunk;
       chunk = '';
     }

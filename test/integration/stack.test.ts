@@ -52,7 +52,7 @@ describe('iot-hub stack', () => {
     config.http.port = 0;
     config.database.url = inject('databaseUrl');
     config.log.level = 'silent';
-    const hub = await startHub(config, { ingest: false });
+    const hub = await startHub(config, { ingest: false, alerts: false, tickets: false });
     try {
       const base = `http://127.0.0.1:${hub.http.port}`;
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -75,7 +75,7 @@ describe('iot-hub stack', () => {
     config.database.url = inject('databaseUrl');
     config.redis.url = 'redis://127.0.0.1:1';
     config.log.level = 'silent';
-    const hub = await startHub(config, { ingest: false });
+    const hub = await startHub(config, { ingest: false, alerts: false, tickets: false });
     try {
       const res = await fetch(`http://127.0.0.1:${hub.http.port}/readyz`);
       const body = (await res.json()) as { dependencies: Record<string, { up: boolean; error?: string }> };
