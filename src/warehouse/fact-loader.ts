@@ -79,7 +79,10 @@ async function ensureStaging(client: pg.PoolClient): Promise<void> {
 /** Creates monthly partitions ahead (this month and the next) and for any month the batch reaches. */
 async function ensurePartitions(client: pg.PoolClient, readings: FactReading[]): Promise<void> {
   const now = new Date();
-  const months = new Set([monthOf(now.getTime()), monthOf(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))]);
+  const months = new Set([
+    monthOf(now.getTime()),
+    monthOf(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)),
+  ]);
   // Most readings fall in the current month: test its bounds in milliseconds, format only the others.
   const from = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
   const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);

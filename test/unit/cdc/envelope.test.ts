@@ -10,7 +10,6 @@ const source = {
   db: 'mdm',
   sequence: '["24023119","24023128"]',
   ts_us: 1787220930130412,
-  // biome-ignore lint/correctness/noPrecisionLoss: the real ts_ns overflows a double too; the parser ignores it.
   ts_ns: 1787220930130412000,
   schema: 'public',
   table: 'device',
