@@ -11,6 +11,8 @@ export interface IngestContext {
   /** Groups the lineage rows of one consumer run, replay or backfill. */
   runId: string;
   now?: () => number;
+  /** Return the loaded values by natural keys (BatchOutcome.values), for a downstream listener. */
+  collectValues?: boolean;
 }
 
 export interface BatchOutcome {
@@ -125,9 +127,16 @@ export async function processRecords(
 
   // enrich: late-data limits, then surrogate keys as of each reading's time (inferring unknown devices).
   const candidates: { row: MappedRow; record: HubMessage; mapping: CompiledMapping; tsMs: number }[] = [];
+  // The rows of one message usually share its timestamp text: parse each distinct text once.
+  let lastTs: unknown;
+  let lastTsMs = Number.NaN;
   for (const m of mapped) {
     if (isDead(m.record)) continue;
-    const tsMs = Date.parse(String(m.row.ts));
+    if (m.row.ts !== lastTs) {
+      lastTs = m.row.ts;
+      lastTsMs = Date.parse(String(m.row.ts));
+    }
+    const tsMs = lastTsMs;
     const problem = lateDataProblem(tsMs, now, m.mapping);
     if (problem) {
       dead({
@@ -151,7 +160,7 @@ export async function processRecords(
       });
       continue;
     }
-    candidates.push({ ...m, tsMs });
+    candidates.push({ row: m.row, record: m.record, mapping: m.mapping, tsMs });
   }
   const live = candidates.filter((c) => !isDead(c.record));
   const inferred = await ctx.cache.ensureDevices(
@@ -186,7 +195,7 @@ export async function processRecords(
       partition: c.record.partition,
       offset: c.record.offset,
     });
-    if (typeof c.row.value === 'number' && Number.isFinite(c.row.value)) {
+    if (ctx.collectValues && typeof c.row.value === 'number' && Number.isFinite(c.row.value)) {
       values.push({ deviceId, metric: String(c.row.metric), value: c.row.value, ts: c.tsMs });
     }
     if (newest === null || c.tsMs > newest) newest = c.tsMs;
