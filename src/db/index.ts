@@ -36,3 +36,29 @@ export function withDatabase(url: string, database: string): string {
   u.pathname = `/${database}`;
   return u.toString();
 }
+
+/** Anything that runs a query: a pool, a pooled client inside a transaction, a single client. */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws
+ * (the error propagates) or when it called `tx.rollback()` to undo its work without failing.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, tx: { rollback(): void }) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let rollbackOnly = false;
+  try {
+    await client.query('BEGIN');
+    const value = await work(client, { rollback: () => void (rollbackOnly = true) });
+    await client.query(rollbackOnly ? 'ROLLBACK' : 'COMMIT');
+    return value;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

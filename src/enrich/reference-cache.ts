@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '../db/index.ts';
 
 interface Version {
   sk: number;
@@ -60,7 +60,7 @@ export class ReferenceCache {
   }
 
   /** Reloads everything when stale; cheap to call per batch. */
-  async refresh(client: pg.ClientBase, force = false): Promise<void> {
+  async refresh(client: Queryable, force = false): Promise<void> {
     if (!force && Date.now() - this.loadedAt < this.maxAgeMs) return;
     const metrics = await client.query<{ metric_sk: number; metric_code: string }>(
       'SELECT metric_sk, metric_code FROM dw.dim_metric WHERE metric_sk > 0',
@@ -104,7 +104,7 @@ export class ReferenceCache {
    * Makes sure every device in `deviceIds` has at least one version: looks the unknown ones up in bulk, then
    * creates inferred members (in the caller's transaction) for those the warehouse does not have.
    */
-  async ensureDevices(client: pg.ClientBase, deviceIds: Iterable<string>): Promise<string[]> {
+  async ensureDevices(client: Queryable, deviceIds: Iterable<string>): Promise<string[]> {
     const missing = [...new Set(deviceIds)].filter((id) => !this.devices.has(id));
     if (missing.length === 0) return [];
     this.addDevices((await client.query(deviceQuery('device_nk = ANY($1)'), [missing])).rows);

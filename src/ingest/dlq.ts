@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from '../db/index.ts';
 import type { ReferenceCache } from '../enrich/index.ts';
 import type { HubMessage } from '../kafka/index.ts';
 import type { MappingRouter } from '../mapping/index.ts';
@@ -75,19 +76,14 @@ export async function replayDeadLetters(
     limit: filter.limit ?? 10_000,
   });
   for (const candidate of candidates) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       // Another replayer may hold this letter: skip it rather than replaying twice.
       const { rows } = await client.query<DeadLetterRow>(
         "SELECT * FROM hub.dead_letter WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED",
         [candidate.id],
       );
       const letter = rows[0];
-      if (!letter) {
-        await client.query('ROLLBACK');
-        continue;
-      }
+      if (!letter) return;
       await ctx.cache.refresh(client);
       await client.query('SAVEPOINT replay');
       const outcome = await processRecords(client, [toRecord(letter)], { ...ctx, runId });
@@ -115,13 +111,7 @@ export async function replayDeadLetters(
         );
         result.replayed.push(letter.id);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
   return result;
 }

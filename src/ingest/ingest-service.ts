@@ -94,12 +94,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   const router = loadFactRouter(connector, topics);
   const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolMax });
   const cache = new ReferenceCache();
-  const client = await pool.connect();
-  try {
-    await cache.refresh(client, true);
-  } finally {
-    client.release();
-  }
+  await cache.refresh(pool, true);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-ingest` });
   const admin = kafka.admin();
   await admin.connect();
@@ -132,12 +127,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
         outcomes.set(batch, { outcome, started });
       } catch (err) {
         // The transaction rolls back, and any inferred members with it: reload so they are made again.
-        await pool
-          .connect()
-          .then(async (fresh) => {
-            await cache.refresh(fresh, true).finally(() => fresh.release());
-          })
-          .catch(() => {});
+        await cache.refresh(pool, true).catch(() => {});
         options.logger.error(
           { err, topic: batch.topic, partition: batch.partition },
           'batch failed; it will be retried',

@@ -204,7 +204,6 @@ export async function processRecords(
   // load: lineage row first, so every fact row can name its batch.
   const mappingsUsed = [...groups.keys()];
   const single = mappingsUsed.length === 1 ? mappingsUsed[0]! : null;
-  const offsets = records.map((r) => BigInt(r.offset));
   const lineage = await client.query<{ batch_id: number }>(
     `INSERT INTO hub.lineage (run_id, source, mapping_id, mapping_version, target_table, rows_in, details)
      VALUES ($1, $2, $3, $4, 'dw.fact_sensor_reading', $5, $6) RETURNING batch_id`,
@@ -215,7 +214,8 @@ export async function processRecords(
       single?.version ?? null,
       records.length,
       JSON.stringify({
-        offsets: offsets.length ? { from: min(offsets).toString(), to: max(offsets).toString() } : null,
+        // Records come from one partition in offset order (or a single dead letter being replayed).
+        offsets: records.length ? { from: records[0]!.offset, to: records.at(-1)!.offset } : null,
         mappings: mappingsUsed.map((m) => `${m.id}@${m.version}`),
         during_maintenance: duringMaintenance,
       }),
@@ -268,7 +268,3 @@ function lateDataProblem(
   }
   return null;
 }
-
-// Kafka offsets are int64: compare as bigint.
-const min = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? -1 : 1))[0]!;
-const max = (xs: bigint[]) => [...xs].sort((a, b) => (a < b ? 1 : -1))[0]!;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/index.ts';
 import type { HubConsumer, HubKafka, HubMessage, MessageBatch } from './types.ts';
 
 /** What a batch handler sees: the messages not applied yet, and the open transaction to apply them in. */
@@ -62,42 +63,35 @@ export async function startTrackedConsumer(options: TrackedConsumerOptions): Pro
   await consumer.subscribe(options.topics);
   void consumer.run(async (batch, control) => {
     if (batch.messages.length === 0) return;
-    const client = await options.pool.connect();
+    const last = batch.messages.at(-1)!.offset;
     let filtered = 0;
-    let tracked: TrackedBatch | null = null;
-    try {
-      await client.query('BEGIN');
+    const tracked = await inTransaction(options.pool, async (client, tx) => {
       const nextOffset = await lockOffset(client, options.groupId, batch);
       const fresh = batch.messages.filter((m) => BigInt(m.offset) >= nextOffset);
       filtered = batch.messages.length - fresh.length;
-      tracked = {
+      const current: TrackedBatch = {
         topic: batch.topic,
         partition: batch.partition,
         messages: fresh,
         highWatermark: batch.highWatermark,
       };
-      if (fresh.length > 0) await options.handle(tracked, client);
+      if (fresh.length > 0) await options.handle(current, client);
       // A member that lost the partition mid-batch must not commit: its successor owns the offset now.
       if (!control.isRunning() || control.isStale()) {
-        await client.query('ROLLBACK');
-        return;
+        tx.rollback();
+        return null;
       }
-      const last = batch.messages.at(-1)!.offset;
       await client.query(
         `UPDATE hub.consumer_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = now()
          WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
         [options.groupId, batch.topic, batch.partition, (BigInt(last) + 1n).toString()],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-    control.resolveOffset(batch.messages.at(-1)!.offset);
+      return current;
+    });
+    if (!tracked) return;
+    control.resolveOffset(last);
     await control.heartbeat();
-    if (tracked) options.onCommitted?.(tracked, filtered);
+    options.onCommitted?.(tracked, filtered);
   });
   return consumer;
 }

@@ -12,6 +12,7 @@ import {
 } from '../../src/ingest/index.ts';
 import { createKafka, type OutgoingMessage } from '../../src/kafka/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
+import { deadLettersSince, seedGroupAtEnd } from '../support/ingest-ledger.ts';
 
 // The telemetry pipeline end to end against the real broker and database, with an exact ledger:
 // fact rows = unique valid readings, dead letters = invalid records, nothing else.
@@ -37,23 +38,8 @@ describe('telemetry ingest', () => {
     ]);
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.ensureTopics([
-      { topic: 'telemetry.acme', partitions: 4 },
-      { topic: 'telemetry.flatline', partitions: 4 },
-    ]);
     // Store this group's offsets at the topics' current end: earlier runs' messages are not part of this ledger.
-    for (const topic of ['telemetry.acme', 'telemetry.flatline']) {
-      for (const o of await admin.topicOffsets(topic)) {
-        start[`${topic}/${o.partition}`] = Number(o.high);
-        await db.query(
-          'INSERT INTO hub.consumer_offsets (consumer_group, topic, partition, next_offset) VALUES ($1, $2, $3, $4)',
-          [groupId, topic, o.partition, o.high],
-        );
-      }
-    }
-    await admin.disconnect();
+    Object.assign(start, await seedGroupAtEnd(kafka, db, groupId));
     // A device MDM already knows, installed on an asset, so enrichment has something to resolve.
     await db.query(
       `INSERT INTO dw.dim_asset (asset_nk, asset_level, asset_name, site_name, area_name, line_name, hierarchy_path, valid_from, row_hash, source_system)
@@ -242,19 +228,7 @@ describe('telemetry ingest', () => {
           )
         ).rows[0].count,
       );
-      const { rows: deadLetters } = await db.query(
-        `SELECT * FROM hub.dead_letter WHERE (source_topic = 'telemetry.acme' AND source_offset >= ANY($1::bigint[]) AND source_partition = ANY($2::int[]))
-           OR (source_topic = 'telemetry.flatline' AND source_offset >= ANY($3::bigint[]) AND source_partition = ANY($4::int[]))`,
-        [
-          [Math.min(...offsetsOf('telemetry.acme'))],
-          partitionsOf('telemetry.acme'),
-          [Math.min(...offsetsOf('telemetry.flatline'))],
-          partitionsOf('telemetry.flatline'),
-        ],
-      );
-      const mine = deadLetters.filter(
-        (d) => Number(d.source_offset) >= (start[`${d.source_topic}/${d.source_partition}`] ?? 0),
-      );
+      const mine = await deadLettersSince(db, start);
       if (facts + mine.length >= total || Date.now() > deadline) {
         // settle: anything beyond the expected ledger would be a duplicate or a stray
         await new Promise((r) => setTimeout(r, 1000));
@@ -263,12 +237,4 @@ describe('telemetry ingest', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  const offsetsOf = (topic: string) =>
-    Object.entries(start)
-      .filter(([k]) => k.startsWith(`${topic}/`))
-      .map(([, v]) => v);
-  const partitionsOf = (topic: string) =>
-    Object.keys(start)
-      .filter((k) => k.startsWith(`${topic}/`))
-      .map((k) => Number(k.split('/')[1]));
 });

@@ -38,6 +38,22 @@ export interface Ledger {
   deadLetters: number;
 }
 
+/** Dead letters of records at or after the start offsets (this test's records). */
+export async function deadLettersSince(
+  db: pg.Pool,
+  start: Record<string, number>,
+): Promise<pg.QueryResultRow[]> {
+  const keys = Object.keys(start);
+  const { rows } = await db.query(
+    `SELECT dl.* FROM hub.dead_letter dl
+     JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS s(topic, part, first_offset)
+       ON dl.source_topic = s.topic AND dl.source_partition = s.part AND dl.source_offset >= s.first_offset
+     ORDER BY dl.id`,
+    [keys.map((k) => k.split('/')[0]), keys.map((k) => Number(k.split('/')[1])), keys.map((k) => start[k])],
+  );
+  return rows;
+}
+
 /** Fact rows of devices whose id starts with `devicePrefix`, and dead letters at or after the start offsets. */
 export async function readLedger(
   db: pg.Pool,
@@ -48,14 +64,7 @@ export async function readLedger(
     'SELECT count(*)::int AS n FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk) WHERE d.device_nk LIKE $1',
     [`${devicePrefix}%`],
   );
-  const keys = Object.keys(start);
-  const dead = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM hub.dead_letter dl
-     JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS s(topic, part, first_offset)
-       ON dl.source_topic = s.topic AND dl.source_partition = s.part AND dl.source_offset >= s.first_offset`,
-    [keys.map((k) => k.split('/')[0]), keys.map((k) => Number(k.split('/')[1])), keys.map((k) => start[k])],
-  );
-  return { facts: facts.rows[0]!.n, deadLetters: dead.rows[0]!.n };
+  return { facts: facts.rows[0]!.n, deadLetters: (await deadLettersSince(db, start)).length };
 }
 
 /** Polls until the ledger reaches `expected` (or the time runs out), then waits a moment for strays. */
