@@ -52,7 +52,11 @@ export async function inTransaction<T>(
   let rollbackOnly = false;
   try {
     await client.query('BEGIN');
-    const value = await work(client, { rollback: () => void (rollbackOnly = true) });
+    const value = await work(client, {
+      rollback: () => {
+        rollbackOnly = true;
+      },
+    });
     await client.query(rollbackOnly ? 'ROLLBACK' : 'COMMIT');
     return value;
   } catch (err) {
