@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
 import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
-import { type RunningIngest, startIngest } from './ingest/index.ts';
+import { type IngestHook, type RunningIngest, startIngest } from './ingest/index.ts';
 import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
 import { createKafka } from './kafka/index.ts';
 import {
   createLogger,
   type HubHttpServer,
   type Logger,
+  type ReadinessCheck,
   startHttpServer,
   startTracing,
   stopTracing,
@@ -32,83 +33,138 @@ export interface RunningHub {
   ingest: RunningIngest | null;
   alerts: AlertEngine | null;
   tickets: TicketDelivery | null;
+  /** Stops every stage, letting work in flight finish: batches commit or roll back, alerts are written. */
   stop(): Promise<void>;
 }
 
+/** A stage failed to start; what had started was stopped again. */
+export class HubStartError extends Error {
+  readonly stage: string;
+  constructor(stage: string, cause: unknown) {
+    super(`iot-hub could not start (${stage}): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'HubStartError';
+    this.stage = stage;
+  }
+}
+
 /**
- * The composition root: starts tracing, the HTTP port and the stages, and wires readiness checks for each
- * dependency. Stages join here as they arrive.
+ * The composition root: tracing, the HTTP port and the stages, with a readiness check for each dependency and
+ * each stage. Start is all or nothing: when a stage fails to start, the ones already started are stopped in
+ * reverse order and a HubStartError names the stage.
  */
 export async function startHub(config: HubConfig, stages: HubStages = {}): Promise<RunningHub> {
   const logger = createLogger(config.log.level);
-  // Migrating on start keeps `iot-hub start` a one-step command; it is a no-op on an up-to-date database.
-  const migrated = await migrateDatabase(config.database.url, 'up');
-  if (migrated.changed.length > 0) logger.info({ applied: migrated.changed }, 'database migrated');
-  const tracing = startTracing();
-  const db = createKnex(config.database.url, config.database.poolMax);
-  const kafkaAdmin = createKafka({
-    brokers: config.kafka.brokers,
-    clientId: `${config.kafka.clientId}-health`,
-    retries: 0,
-    logLevel: 'nothing',
-  }).admin();
-  const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-
-  const http = await startHttpServer(config.http.port, [
-    { name: 'postgres', check: async () => void (await db.raw('SELECT 1')) },
-    {
-      name: 'kafka',
-      check: async () => {
-        await kafkaAdmin.connect();
-        await kafkaAdmin.describeCluster();
-      },
-    },
-    { name: 'redis', check: async () => void (await redis.ping()) },
-  ]);
-  logger.info(
-    { port: http.port, config: config.file ?? '(defaults)', otlpExport: tracing.exporting },
-    `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
-  );
-
-  const alerts =
-    stages.alerts === false
-      ? null
-      : createAlertEngine({ knex: db, rules: 'connectors/alert-rules.yaml', logger });
-  // Heartbeat loss is the absence of data, so it needs a clock of its own.
-  const heartbeat = alerts
-    ? setInterval(() => {
-        alerts
-          .checkHeartbeats()
-          .catch((err: unknown) => logger.warn({ err }, 'heartbeat check failed; will retry'));
-      }, 60_000)
-    : null;
-  heartbeat?.unref();
-  const ingest =
-    stages.ingest === false
-      ? null
-      : await startIngest(config, {
-          logger,
-          groupId: stages.ingestGroup,
-          onLoaded: alerts ? (values) => alerts.evaluateReadings(values) : undefined,
-        });
-  const tickets = stages.tickets === false ? null : await startTicketDelivery(config, { logger });
-
-  return {
-    logger,
-    http,
-    ingest,
-    alerts,
-    tickets,
-    async stop() {
-      if (heartbeat) clearInterval(heartbeat);
-      await ingest?.stop();
-      await tickets?.stop();
-      await http.close();
-      await kafkaAdmin.disconnect().catch(() => {});
-      redis.disconnect();
-      await db.destroy();
-      await stopTracing();
-    },
+  const stops: { name: string; stop: () => Promise<unknown> | void }[] = [];
+  const stopAll = async () => {
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err, stage: name }, `stopping ${name} failed`);
+      }
+    }
+    stops.length = 0;
   };
+  let stage = 'database migration';
+  try {
+    // Migrating on start keeps `iot-hub start` a one-step command; a no-op on an up-to-date database.
+    const migrated = await migrateDatabase(config.database.url, 'up');
+    if (migrated.changed.length > 0) logger.info({ applied: migrated.changed }, 'database migrated');
+    stage = 'tracing';
+    const tracing = startTracing();
+    stops.push({ name: 'tracing', stop: stopTracing });
+    const db = createKnex(config.database.url, config.database.poolMax);
+    stops.push({ name: 'database pool', stop: () => db.destroy() });
+    const kafkaAdmin = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-health`,
+      retries: 0,
+      logLevel: 'nothing',
+    }).admin();
+    stops.push({ name: 'kafka health client', stop: () => kafkaAdmin.disconnect().catch(() => {}) });
+    const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {
+      // Reported by /readyz; the delivery stage logs its own Redis trouble.
+    });
+    stops.push({ name: 'redis health client', stop: () => redis.disconnect() });
+
+    let ingest: RunningIngest | null = null;
+    let alerts: AlertEngine | null = null;
+    let tickets: TicketDelivery | null = null;
+    const checks: ReadinessCheck[] = [
+      { name: 'postgres', check: async () => void (await db.raw('SELECT 1')) },
+      {
+        name: 'kafka',
+        check: async () => {
+          await kafkaAdmin.connect();
+          await kafkaAdmin.describeCluster();
+        },
+      },
+      { name: 'redis', check: async () => void (await redis.ping()) },
+      {
+        name: 'ingest',
+        check: async () => {
+          if (stages.ingest === false) return;
+          const health = ingest?.consumer.health();
+          if (!health) throw new Error('not started');
+          if (health.state !== 'running')
+            throw new Error(`${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`);
+        },
+      },
+    ];
+    stage = 'HTTP server';
+    const http = await startHttpServer(config.http.port, checks);
+    stops.push({ name: 'HTTP server', stop: () => http.close() });
+    logger.info(
+      { port: http.port, config: config.file ?? '(defaults)', otlpExport: tracing.exporting },
+      `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
+    );
+
+    if (stages.alerts !== false) {
+      stage = 'alert rules';
+      const engine = createAlertEngine({ knex: db, rules: 'connectors/alert-rules.yaml', logger });
+      alerts = engine;
+      stops.push({ name: 'alert rules', stop: () => engine.stop() });
+      // Heartbeat loss is the absence of data, so it needs a clock of its own.
+      const heartbeat = setInterval(() => {
+        engine.checkHeartbeats().catch((err: unknown) => logger.warn({ err }, 'heartbeat check failed; will retry'));
+      }, 60_000);
+      heartbeat.unref();
+      stops.push({ name: 'heartbeat timer', stop: () => clearInterval(heartbeat) });
+    }
+    if (stages.ingest !== false) {
+      stage = 'telemetry ingest';
+      const hooks: IngestHook[] = [];
+      const engine = alerts;
+      if (engine)
+        hooks.push({
+          name: 'alert-rules',
+          wantsValues: true,
+          batchCommitted: async (b) => {
+            if (b.outcome && b.outcome.values.length > 0) await engine.evaluateReadings(b.outcome.values);
+          },
+        });
+      const running = await startIngest(config, { logger, groupId: stages.ingestGroup, hooks });
+      ingest = running;
+      stops.push({ name: 'telemetry ingest', stop: () => running.stop() });
+    }
+    if (stages.tickets !== false) {
+      stage = 'ServiceNow ticket delivery';
+      const delivery = await startTicketDelivery(config, { logger });
+      tickets = delivery;
+      stops.push({ name: 'ticket delivery', stop: () => delivery.stop() });
+    }
+
+    return {
+      logger,
+      http,
+      ingest,
+      alerts,
+      tickets,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw new HubStartError(stage, err);
+  }
 }

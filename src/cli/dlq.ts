@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { loadConfig } from '../config/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
+import { createLogger } from '../observability/index.ts';
 import {
+  createIngestPool,
   listDeadLetters,
   loadFactRouter,
   readTelemetryConnector,
@@ -69,11 +71,11 @@ export function registerDlqCommand(program: Command): void {
     .action(async (ids: string[], o: { code?: string; topic?: string }) => {
       const config = loadConfig({ file: program.opts().config });
       const router = loadFactRouter(readTelemetryConnector());
-      const pool = new pg.Pool({ connectionString: config.database.url });
+      const pool = createIngestPool(config.database.url, 2, createLogger(config.log.level));
       try {
         const result = await replayDeadLetters(
           pool,
-          { router, cache: new ReferenceCache() },
+          { router, cache: new ReferenceCache(pool) },
           { ids: ids.length ? ids.map(Number) : undefined, code: o.code, topic: o.topic },
         );
         for (const f of result.stillFailing) console.log(`#${f.id} still fails: ${f.code}: ${f.message}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import { startHub } from '../hub.ts';
+import { type RunningHub, startHub } from '../hub.ts';
 
 /** `iot-hub start`: runs the hub with the configured (or default local) services until SIGTERM/SIGINT. */
 export function registerStartCommand(program: Command): void {
@@ -15,9 +15,16 @@ export function registerStartCommand(program: Command): void {
     .action(async (options: { port?: string; ingestGroup?: string }) => {
       const config = loadConfig({ file: program.opts().config });
       if (options.port) config.http.port = Number(options.port);
-      const hub = await startHub(config, { ingestGroup: options.ingestGroup });
+      let hub: RunningHub;
+      try {
+        hub = await startHub(config, { ingestGroup: options.ingestGroup });
+      } catch (err) {
+        // Whatever had started was stopped again; say which stage failed and why, and exit non-zero.
+        console.error((err as Error).message);
+        process.exit(1);
+      }
       const shutdown = async (signal: string) => {
-        hub.logger.info({ signal }, 'shutting down');
+        hub.logger.info({ signal }, 'shutting down; finishing the work in flight');
         await hub.stop();
         process.exit(0);
       };

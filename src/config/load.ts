@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { ConfigError, deepMerge, validateYaml } from './yaml-schema.ts';
+
+export { ConfigError };
 
 const require = createRequire(import.meta.url);
 const configSchema = require('./iot-hub.schema.json') as object;
@@ -48,17 +49,6 @@ export const defaultConfig: Omit<HubConfig, 'file'> = {
   log: { level: 'info' },
 };
 
-/** Thrown for any problem with the configuration file; the message names the file, the key and what is allowed. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validateConfig = ajv.compile(configSchema);
-
 export interface LoadConfigOptions {
   /** Config file path; defaults to $HUB_CONFIG, then ./iot-hub.yaml when it exists. */
   file?: string;
@@ -84,109 +74,7 @@ export function loadConfig(options: LoadConfigOptions = {}): HubConfig {
 
 /** Parses YAML text, substitutes `${NAME}` / `${NAME:-default}` and validates it against the schema. */
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new ConfigError(`${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  substituteEnv(doc.contents, file, lineCounter, env);
-  const value = (doc.toJS() ?? {}) as unknown;
-  if (!validateConfig(value)) {
-    const messages = (validateConfig.errors ?? []).map((e) =>
-      describeError(e, doc.contents, file, lineCounter),
-    );
-    throw new ConfigError(messages.join('\n'));
-  }
-  return value as Record<string, unknown>;
-}
-
-function substituteEnv(node: Node | null, file: string, lc: LineCounter, env: NodeJS.ProcessEnv): void {
-  if (!node) return;
-  if (isMap(node) || isSeq(node)) {
-    for (const item of node.items) substituteEnv((isPair(item) ? item.value : item) as Node, file, lc, env);
-    return;
-  }
-  if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
-    const text: string = node.value;
-    const substituted = text.replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-      (_m, name: string, dflt?: string) => {
-        const v = env[name];
-        if (v !== undefined && v !== '') return v;
-        if (dflt !== undefined) return dflt;
-        const pos = lc.linePos(node.range?.[0] ?? 0);
-        throw new ConfigError(
-          `${file}:${pos.line}:${pos.col}: environment variable ${name} is not set; set it or write \${${name}:-default}.`,
-        );
-      },
-    );
-    // A substituted number stays a number, so `port: ${PORT}` validates as an integer.
-    node.value = /^-?\d+$/.test(substituted) ? Number(substituted) : substituted;
-  }
-}
-
-function describeError(e: ErrorObject, root: Node | null, file: string, lc: LineCounter): string {
-  const segments = e.instancePath.split('/').slice(1);
-  let key = segments.join('.');
-  let detail: string;
-  if (e.keyword === 'additionalProperties') {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    key = [...segments, extra].join('.');
-    const allowed = Object.keys(schemaAt(segments)?.properties ?? {});
-    detail = `unknown key '${extra}'; allowed here: ${allowed.join(', ')}`;
-  } else if (e.keyword === 'enum') {
-    detail = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  } else if (e.keyword === 'pattern') {
-    detail = `${e.message}; ${schemaAt(segments)?.description ?? ''}`.trim();
-  } else {
-    detail = e.message ?? 'is invalid';
-  }
-  const node = nodeAt(root, e.keyword === 'additionalProperties' ? [...segments] : segments, e);
-  const pos = lc.linePos(node?.range?.[0] ?? 0);
-  return `${file}:${pos.line}:${pos.col}: ${key || '(root)'}: ${detail}`;
-}
-
-interface SchemaNode {
-  properties?: Record<string, SchemaNode>;
-  items?: SchemaNode;
-  description?: string;
-}
-
-function schemaAt(segments: string[]): SchemaNode | undefined {
-  let s: SchemaNode | undefined = configSchema as SchemaNode;
-  for (const seg of segments) s = /^\d+$/.test(seg) ? s?.items : s?.properties?.[seg];
-  return s;
-}
-
-function nodeAt(root: Node | null, segments: string[], e: ErrorObject): Node | null {
-  let n: Node | null = root;
-  for (const seg of segments) {
-    if (isMap(n)) n = (n.get(seg, true) as Node | undefined) ?? n;
-    else if (isSeq(n)) n = (n.get(Number(seg), true) as Node | undefined) ?? n;
-  }
-  if (e.keyword === 'additionalProperties' && isMap(n)) {
-    const extra = (e.params as { additionalProperty: string }).additionalProperty;
-    const pair = n.items.find((p) => isScalar(p.key) && p.key.value === extra);
-    if (pair && isScalar(pair.key)) return pair.key;
-  }
-  return n;
-}
-
-function deepMerge(
-  target: Record<string, unknown>,
-  source: Record<string, unknown>,
-): Record<string, unknown> {
-  for (const [k, v] of Object.entries(source)) {
-    const t = target[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) {
-      deepMerge(t as Record<string, unknown>, v as Record<string, unknown>);
-    } else {
-      target[k] = v;
-    }
-  }
-  return target;
+  return validateYaml<Record<string, unknown>>(text, file, configSchema, { env }).value;
 }
 
 function applyEnvOverrides(c: Omit<HubConfig, 'file'>, env: NodeJS.ProcessEnv): void {

@@ -1,1 +1,14 @@
-export { ReferenceCache, type ReferenceCacheStats, type ResolvedKeys } from './reference-cache.ts';
+export {
+  type DeviceLookup,
+  type MissingDevicePolicy,
+  ReferenceCache,
+  type ReferenceCacheOptions,
+} from './reference-cache.ts';
+export {
+  type AssetVersion,
+  type DeviceVersion,
+  type MaintenanceContext,
+  type MetricInfo,
+  ReferenceSnapshot,
+  UNKNOWN_SK,
+} from './reference-snapshot.ts';

@@ -1,172 +1,232 @@
+import type pg from 'pg';
 import type { Queryable } from '../db/index.ts';
+import {
+  type AssetVersion,
+  type DeviceVersion,
+  groupVersions,
+  type MaintenanceWindow,
+  type MetricInfo,
+  ReferenceSnapshot,
+} from './reference-snapshot.ts';
 
-interface Version {
-  sk: number;
-  from: number;
-  to: number;
+/** What a batch does with a device the warehouse has no row for (a mapping's `lookups.device.on_missing`). */
+export type MissingDevicePolicy = 'infer' | 'quarantine' | 'unknown_member';
+
+export interface DeviceLookup {
+  /** The batch's view: the shared snapshot plus the devices (and their assets) this batch fetched or inferred. */
+  snapshot: ReferenceSnapshot;
+  /** Devices given an inferred member in the caller's transaction; visible to others only once it commits. */
+  inferred: string[];
+  /** Devices with no row, left unresolved by the policy (quarantine, unknown_member). */
+  missing: string[];
 }
 
-interface DeviceVersion extends Version {
-  assetNk: string | null;
+export interface ReferenceCacheOptions {
+  /** A full reload at least this often, whatever the change check says. @defaultValue 60 s */
+  maxAgeMs?: number;
+  /** How often the cheap change check (one row read) runs at most. @defaultValue 200 ms */
+  checkIntervalMs?: number;
 }
-
-/** What enrichment resolves for one reading: surrogate keys as of the reading's time. */
-export interface ResolvedKeys {
-  deviceSk: number;
-  assetSk: number;
-  metricSk: number;
-}
-
-/** Business context of a reading from the CMMS: the work order open at its time, and the last one finished before. */
-export interface MaintenanceContext {
-  openWorkOrder: string | null;
-  openEventType: string | null;
-  lastMaintenanceAt: number | null;
-}
-
-interface MaintenanceWindow {
-  workOrder: string;
-  type: string;
-  from: number;
-  to: number;
-}
-
-export interface ReferenceCacheStats {
-  devices: number;
-  assets: number;
-  metrics: number;
-  inferredDevices: number;
-}
-
-const UNKNOWN = -1;
 
 /**
- * Reference data for enrichment, read from the warehouse dimensions: device and asset versions (SCD2, so a
- * late reading attaches to the version valid at its timestamp) and metrics. Missing devices are looked up in
- * bulk once per batch; a device the warehouse has never seen gets an inferred member, so no reading is lost.
+ * Reference data for enrichment. Batches read an immutable ReferenceSnapshot that is replaced whole, never
+ * emptied in place. A committed change to a dimension bumps hub.reference_version (a trigger, see
+ * docs/architecture.md), and `current()` compares that version at most every checkIntervalMs, so a change is
+ * seen within a fraction of a second of its commit, in every hub process. A process that applied a change
+ * itself (CDC) can call markChanged() to skip the wait.
  */
 export class ReferenceCache {
-  private devices = new Map<string, DeviceVersion[]>();
-  private assets = new Map<string, Version[]>();
-  private metrics = new Map<string, number>();
-  private maintenance = new Map<string, MaintenanceWindow[]>();
-  private loadedAt = 0;
+  private readonly pool: pg.Pool;
   private readonly maxAgeMs: number;
+  private readonly checkIntervalMs: number;
+  private snapshot = ReferenceSnapshot.empty();
+  private checkedAt = 0;
+  private changed = true;
+  private inflight: Promise<ReferenceSnapshot> | null = null;
+  /** Devices inferred by committed batches of this process, for the metrics. */
   inferredDevices = 0;
 
-  /** @param maxAgeMs how long loaded dimensions are trusted before a full reload. */
-  constructor(maxAgeMs = 60_000) {
-    this.maxAgeMs = maxAgeMs;
+  constructor(pool: pg.Pool, options: ReferenceCacheOptions = {}) {
+    this.pool = pool;
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.checkIntervalMs = options.checkIntervalMs ?? 200;
   }
 
-  /** Reloads everything when stale; cheap to call per batch. */
-  async refresh(client: Queryable, force = false): Promise<void> {
-    if (!force && Date.now() - this.loadedAt < this.maxAgeMs) return;
-    const metrics = await client.query<{ metric_sk: number; metric_code: string }>(
-      'SELECT metric_sk, metric_code FROM dw.dim_metric WHERE metric_sk > 0',
-    );
-    this.metrics = new Map(metrics.rows.map((r) => [r.metric_code, r.metric_sk]));
-    this.devices = new Map();
-    this.addDevices((await client.query(deviceQuery('device_sk > 0'))).rows);
-    this.assets = new Map();
-    const assets = await client.query<{ asset_sk: number; asset_nk: string; f: number; t: number }>(
-      `SELECT asset_sk, asset_nk, ${epoch('valid_from')} AS f, ${epoch('valid_to')} AS t FROM dw.dim_asset WHERE asset_sk > 0`,
-    );
-    for (const r of assets.rows) push(this.assets, r.asset_nk, { sk: r.asset_sk, from: r.f, to: r.t });
-    // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
-    const work = await client.query<{
-      device_nk: string;
-      wo: string;
-      event_type: string;
-      f: number;
-      t: number;
-    }>(
-      `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
-              extract(epoch FROM e.started_at) * 1000 AS f,
-              coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t
-       FROM dw.fact_maintenance_event e JOIN dw.dim_device d USING (device_sk)
-       WHERE e.status <> 'cancelled' AND (e.finished_at IS NULL OR e.finished_at > now() - interval '90 days')`,
-    );
-    this.maintenance = new Map();
-    for (const r of work.rows) {
-      const list = this.maintenance.get(r.device_nk) ?? [];
-      list.push({ workOrder: r.wo, type: r.event_type, from: r.f, to: r.t });
-      this.maintenance.set(r.device_nk, list);
+  /** The snapshot as it is now, without checking for changes. */
+  peek(): ReferenceSnapshot {
+    return this.snapshot;
+  }
+
+  /** The next call of current() reloads (a change this process applied itself). */
+  markChanged(): void {
+    this.changed = true;
+  }
+
+  /** The snapshot a batch should use: reloaded first when the dimensions changed or it is older than maxAgeMs. */
+  async current(): Promise<ReferenceSnapshot> {
+    const now = Date.now();
+    if (!this.changed && now - this.snapshot.loadedAt < this.maxAgeMs) {
+      if (now - this.checkedAt < this.checkIntervalMs) return this.snapshot;
+      this.checkedAt = now;
+      const { rows } = await this.pool.query<{ version: number }>(
+        'SELECT version FROM hub.reference_version',
+      );
+      if (Number(rows[0]?.version) === this.snapshot.version) return this.snapshot;
     }
-    this.loadedAt = Date.now();
+    return this.reload();
   }
 
-  metricSk(code: string): number | null {
-    return this.metrics.get(code) ?? null;
+  /** Reloads everything now; concurrent callers share one reload. */
+  reload(): Promise<ReferenceSnapshot> {
+    this.inflight ??= this.load().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
   }
 
   /**
-   * Makes sure every device in `deviceIds` has at least one version: looks the unknown ones up in bulk, then
-   * creates inferred members (in the caller's transaction) for those the warehouse does not have.
+   * Makes sure each of `deviceNks` resolves in the batch's snapshot: devices the warehouse has (committed by
+   * others since the snapshot was taken) are fetched with their assets and the assets' ancestors, and join
+   * the shared snapshot too; under 'infer', the rest get an inferred member in the caller's transaction, which
+   * only this batch sees until it commits (a rollback leaves no trace in any snapshot).
    */
-  async ensureDevices(client: Queryable, deviceIds: Iterable<string>): Promise<string[]> {
-    const missing = [...new Set(deviceIds)].filter((id) => !this.devices.has(id));
-    if (missing.length === 0) return [];
-    this.addDevices((await client.query(deviceQuery('device_nk = ANY($1)'), [missing])).rows);
-    const stillMissing = missing.filter((id) => !this.devices.has(id));
-    if (stillMissing.length === 0) return [];
+  async lookupDevices(
+    client: Queryable,
+    snapshot: ReferenceSnapshot,
+    deviceNks: Iterable<string>,
+    policy: MissingDevicePolicy,
+  ): Promise<DeviceLookup> {
+    const unseen = [...new Set(deviceNks)].filter((nk) => !snapshot.hasDevice(nk)).sort();
+    if (unseen.length === 0) return { snapshot, inferred: [], missing: [] };
+    const committed = await fetchDevices(client, unseen, snapshot);
+    let view = snapshot.with(committed.devices, committed.assets);
+    // Committed rows are truth for everyone: later batches need not fetch them again. Keys the shared
+    // snapshot learnt meanwhile (a reload) are not overwritten with what may be older rows.
+    const fresh = new Map([...committed.devices].filter(([nk]) => !this.snapshot.hasDevice(nk)));
+    if (fresh.size > 0) this.snapshot = this.snapshot.with(fresh, committed.assets);
+
+    const stillMissing = unseen.filter((nk) => !committed.devices.has(nk));
+    if (stillMissing.length === 0 || policy !== 'infer')
+      return { snapshot: view, inferred: [], missing: stillMissing };
     // valid from -infinity: every reading of the device, however late, attaches to the inferred member until
-    // MDM describes it; the partial unique index on current rows makes concurrent inference safe.
+    // MDM describes it. The partial unique index on current rows makes concurrent inference safe: a second
+    // batch inferring the same device waits for the first to commit, then finds its row. Sorted keys keep two
+    // batches from locking the same keys in opposite orders.
     await client.query(
       `INSERT INTO dw.dim_device (device_nk, valid_from, is_inferred, lifecycle_status, row_hash, source_system)
-       SELECT nk, '-infinity', true, 'inferred', '\\x00', 'hub-ingest' FROM unnest($1::text[]) AS nk
+       SELECT nk, '-infinity', true, 'inferred', '\\x00', 'hub-ingest' FROM unnest($1::text[]) AS nk ORDER BY nk
        ON CONFLICT (device_nk) WHERE is_current DO NOTHING`,
       [stillMissing],
     );
-    this.addDevices((await client.query(deviceQuery('device_nk = ANY($1)'), [stillMissing])).rows);
-    this.inferredDevices += stillMissing.length;
-    return stillMissing;
+    const inferred = await fetchDevices(client, stillMissing, view);
+    view = view.with(inferred.devices, inferred.assets);
+    return { snapshot: view, inferred: stillMissing, missing: [] };
   }
 
-  /** Keys for a reading of `deviceId` at `tsMs`; metric null when the metric is unknown. */
-  resolve(deviceId: string, metric: string, tsMs: number): ResolvedKeys | null {
-    const metricSk = this.metrics.get(metric);
-    if (metricSk === undefined) return null;
-    const device = asOf(this.devices.get(deviceId), tsMs);
-    const asset = device?.assetNk ? asOf(this.assets.get(device.assetNk), tsMs) : undefined;
-    return { deviceSk: device?.sk ?? UNKNOWN, assetSk: asset?.sk ?? UNKNOWN, metricSk };
-  }
-
-  /** Maintenance context of `deviceId` at `tsMs`. */
-  maintenanceAt(deviceId: string, tsMs: number): MaintenanceContext {
-    let open: MaintenanceWindow | null = null;
-    let last: number | null = null;
-    for (const w of this.maintenance.get(deviceId) ?? []) {
-      if (w.from <= tsMs && tsMs < w.to) open = w;
-      else if (w.to <= tsMs && (last === null || w.to > last)) last = w.to;
+  private async load(): Promise<ReferenceSnapshot> {
+    const client = await this.pool.connect();
+    try {
+      // One snapshot of the database for every query, so the version read names exactly what was loaded.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const version = await client.query<{ version: number }>('SELECT version FROM hub.reference_version');
+      const metrics = await client.query<{ metric_sk: number; metric_code: string; canonical_unit: string | null }>(
+        'SELECT metric_sk, metric_code, canonical_unit FROM dw.dim_metric WHERE metric_sk > 0',
+      );
+      const devices = await client.query<DeviceRow>(deviceQuery('device_sk > 0'));
+      const assets = await client.query<AssetRow>(assetQuery('asset_sk > 0'));
+      // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
+      const work = await client.query<{ device_nk: string; wo: string; event_type: string; f: number; t: number }>(
+        `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
+                extract(epoch FROM e.started_at) * 1000 AS f,
+                coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t
+         FROM dw.fact_maintenance_event e JOIN dw.dim_device d USING (device_sk)
+         WHERE e.status <> 'cancelled' AND (e.finished_at IS NULL OR e.finished_at > now() - interval '90 days')`,
+      );
+      await client.query('COMMIT');
+      const maintenance = new Map<string, MaintenanceWindow[]>();
+      for (const r of work.rows) {
+        const list = maintenance.get(r.device_nk) ?? [];
+        list.push({ workOrder: r.wo, type: r.event_type, from: r.f, to: r.t });
+        maintenance.set(r.device_nk, list);
+      }
+      // bigint columns arrive as strings unless the pool parses them: compare and key by numbers.
+      const snapshot = new ReferenceSnapshot(Number(version.rows[0]?.version ?? 0), {
+        metrics: new Map<string, MetricInfo>(
+          metrics.rows.map((r) => [
+            r.metric_code,
+            { sk: Number(r.metric_sk), code: r.metric_code, canonicalUnit: r.canonical_unit },
+          ]),
+        ),
+        devices: groupVersions(devices.rows.map(toDevice)),
+        assets: groupVersions(assets.rows.map(toAsset)),
+        maintenance,
+      });
+      this.snapshot = snapshot;
+      this.changed = false;
+      this.checkedAt = Date.now();
+      return snapshot;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
     }
-    return {
-      openWorkOrder: open?.workOrder ?? null,
-      openEventType: open?.type ?? null,
-      lastMaintenanceAt: last,
-    };
   }
+}
 
-  stats(): ReferenceCacheStats {
-    return {
-      devices: this.devices.size,
-      assets: this.assets.size,
-      metrics: this.metrics.size,
-      inferredDevices: this.inferredDevices,
-    };
-  }
+interface DeviceRow {
+  device_sk: number;
+  device_nk: string;
+  asset_nk: string | null;
+  f: number;
+  t: number;
+}
 
-  private addDevices(
-    rows: { device_sk: number; device_nk: string; asset_nk: string | null; f: number; t: number }[],
-  ): void {
-    for (const r of rows) {
-      const list = this.devices.get(r.device_nk) ?? [];
-      if (!list.some((v) => v.sk === r.device_sk))
-        list.push({ sk: r.device_sk, from: r.f, to: r.t, assetNk: r.asset_nk });
-      list.sort((a, b) => a.from - b.from);
-      this.devices.set(r.device_nk, list);
-    }
-  }
+interface AssetRow {
+  asset_sk: number;
+  asset_nk: string;
+  site_nk: string | null;
+  area_nk: string | null;
+  line_nk: string | null;
+  site_name: string | null;
+  f: number;
+  t: number;
+}
+
+/** Devices by key with every version, plus the versions of their assets and of those assets' ancestors. */
+async function fetchDevices(
+  client: Queryable,
+  deviceNks: string[],
+  known: ReferenceSnapshot,
+): Promise<{ devices: Map<string, DeviceVersion[]>; assets: Map<string, AssetVersion[]> }> {
+  const devices = groupVersions(
+    (await client.query<DeviceRow>(deviceQuery('device_nk = ANY($1)'), [deviceNks])).rows.map(toDevice),
+  );
+  const assetNks = new Set<string>();
+  for (const versions of devices.values())
+    for (const v of versions) if (v.assetNk && !known.hasAsset(v.assetNk)) assetNks.add(v.assetNk);
+  if (assetNks.size === 0) return { devices, assets: new Map() };
+  // The asset rows name their site, area and line: fetch those ancestors in the same statement.
+  const rows = (
+    await client.query<AssetRow>(
+      assetQuery(`asset_nk IN (
+        SELECT unnest(ARRAY[a.asset_nk, a.site_nk, a.area_nk, a.line_nk]) FROM dw.dim_asset a
+        WHERE a.asset_nk = ANY($1))`),
+      [[...assetNks]],
+    )
+  ).rows;
+  return { devices, assets: groupVersions(rows.map(toAsset)) };
+}
+
+function toDevice(r: DeviceRow): [string, DeviceVersion] {
+  return [r.device_nk, { sk: Number(r.device_sk), from: r.f, to: r.t, assetNk: r.asset_nk }];
+}
+
+function toAsset(r: AssetRow): [string, AssetVersion] {
+  const ancestors = [r.site_nk, r.area_nk, r.line_nk].filter(
+    (nk): nk is string => nk !== null && nk !== r.asset_nk,
+  );
+  return [r.asset_nk, { sk: Number(r.asset_sk), from: r.f, to: r.t, ancestors, siteName: r.site_name }];
 }
 
 // ±infinity become ±Infinity in JavaScript, so as-of comparisons need no special cases.
@@ -179,16 +239,7 @@ function deviceQuery(where: string): string {
           FROM dw.dim_device WHERE ${where}`;
 }
 
-function push<T extends Version>(map: Map<string, T[]>, key: string, v: T): void {
-  const list = map.get(key) ?? [];
-  list.push(v);
-  list.sort((a, b) => a.from - b.from);
-  map.set(key, list);
-}
-
-function asOf<T extends Version>(versions: T[] | undefined, ts: number): T | undefined {
-  if (!versions) return undefined;
-  for (const v of versions) if (v.from <= ts && ts < v.to) return v;
-  // A reading before the first version attaches to the earliest one rather than to nobody.
-  return versions[0];
+function assetQuery(where: string): string {
+  return `SELECT asset_sk, asset_nk, site_nk, area_nk, line_nk, site_name, ${epoch('valid_from')} AS f, ${epoch('valid_to')} AS t
+          FROM dw.dim_asset WHERE ${where}`;
 }

@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import { loadYamlFile } from '../config/index.ts';
+
+const require = createRequire(import.meta.url);
+/** connectors/telemetry.schema.json; connectors/telemetry.yaml names it for editors too. */
+const schema = require('../../connectors/telemetry.schema.json') as object;
 
 /** connectors/telemetry.yaml: the telemetry ingest's topics, consumer group and mappings folder. */
 export interface TelemetryConnector {
@@ -9,30 +13,27 @@ export interface TelemetryConnector {
   mappings: string;
 }
 
+/** The file as written, after schema validation (the schema makes topics required). */
+interface TelemetryYaml {
+  kind?: 'TelemetryIngest';
+  group_id: string;
+  topics: string[];
+  partitions: number;
+  mappings: string;
+}
+
+/**
+ * Reads and validates connectors/telemetry.yaml. Throws a ConfigError with one `file:line:col: key: problem`
+ * line per problem (unknown keys list the allowed ones).
+ */
 export function readTelemetryConnector(file = 'connectors/telemetry.yaml'): TelemetryConnector {
-  let doc: Record<string, unknown>;
-  try {
-    doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const topics = doc.topics;
-  if (
-    !Array.isArray(topics) ||
-    topics.length === 0 ||
-    !topics.every((t) => typeof t === 'string' && t.length > 0)
-  ) {
-    throw new Error(`${file}: topics must be a non-empty list of topic names`);
-  }
-  const groupId = doc.group_id ?? 'iot-hub-ingest';
-  if (typeof groupId !== 'string') throw new Error(`${file}: group_id must be a string`);
-  const partitions = doc.partitions ?? 4;
-  if (!Number.isInteger(partitions) || (partitions as number) < 1)
-    throw new Error(`${file}: partitions must be a positive integer`);
+  const { value } = loadYamlFile<TelemetryYaml>(file, schema, {
+    defaults: { group_id: 'iot-hub-ingest', topics: [], partitions: 4, mappings: 'mappings' },
+  });
   return {
-    groupId,
-    topics: topics as string[],
-    partitions: partitions as number,
-    mappings: String(doc.mappings ?? 'mappings'),
+    groupId: value.group_id,
+    topics: value.topics,
+    partitions: value.partitions,
+    mappings: value.mappings,
   };
 }

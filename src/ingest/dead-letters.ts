@@ -11,6 +11,8 @@ export interface DeadLetter {
   location?: string | null;
   mappingId?: string | null;
   mappingVersion?: number | null;
+  /** Index of the one reading (exploded element) of the message this letter stands for; null: the whole message. */
+  readingIndex?: number | null;
 }
 
 /** Writes dead letters in the caller's transaction, so they commit together with the batch's rows and offsets. */
@@ -18,9 +20,9 @@ export async function writeDeadLetters(client: pg.ClientBase, letters: DeadLette
   if (letters.length === 0) return;
   await client.query(
     `INSERT INTO hub.dead_letter (stage, source_topic, source_partition, source_offset, message_key, headers, payload,
-       mapping_id, mapping_version, error_code, error_message, error_location)
+       mapping_id, mapping_version, error_code, error_message, error_location, reading_index)
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bytea[], $6::jsonb[], $7::bytea[],
-       $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])`,
+       $8::text[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[])`,
     [
       letters.map((l) => l.stage),
       letters.map((l) => l.record.topic),
@@ -34,6 +36,7 @@ export async function writeDeadLetters(client: pg.ClientBase, letters: DeadLette
       letters.map((l) => l.code),
       letters.map((l) => l.message),
       letters.map((l) => l.location ?? null),
+      letters.map((l) => l.readingIndex ?? null),
     ],
   );
 }

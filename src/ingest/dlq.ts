@@ -23,6 +23,8 @@ export interface DeadLetterRow {
   error_location: string | null;
   status: 'pending' | 'replayed' | 'discarded';
   attempts: number;
+  /** The one reading of the message this letter stands for; null for the whole message. */
+  reading_index: number | null;
 }
 
 export interface DeadLetterFilter {
@@ -84,10 +86,20 @@ export async function replayDeadLetters(
       );
       const letter = rows[0];
       if (!letter) return;
-      await ctx.cache.refresh(client);
       await client.query('SAVEPOINT replay');
-      const outcome = await processRecords(client, [toRecord(letter)], { ...ctx, runId });
-      const again = outcome.letters[0];
+      // A reading's letter replays that reading only: the message's other readings loaded (or have letters of
+      // their own) already.
+      const outcome = await processRecords(client, [toRecord(letter)], {
+        ...ctx,
+        runId,
+        onlyReading: letter.reading_index ?? undefined,
+      });
+      // Still failing: the message failed whole again, or (for a reading's letter) that reading did. A whole
+      // message that now loads while some of its readings drop keeps those new reading letters.
+      const again =
+        letter.reading_index === null
+          ? outcome.letters.find((l) => (l.readingIndex ?? null) === null)
+          : outcome.letters[0];
       if (again) {
         await client.query('ROLLBACK TO SAVEPOINT replay');
         await client.query(

@@ -1,3 +1,4 @@
+export type { CommittedBatch, IngestHook } from './batch-hooks.ts';
 export { type EndOffsets, endOffsets, waitForCatchUp } from './catch-up.ts';
 export { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 export { type DeadLetter, writeDeadLetters } from './dead-letters.ts';
@@ -8,10 +9,18 @@ export {
   type ReplayResult,
   replayDeadLetters,
 } from './dlq.ts';
-export { type IngestOptions, loadFactRouter, type RunningIngest, startIngest } from './ingest-service.ts';
+export {
+  createIngestPool,
+  type IngestOptions,
+  loadFactRouter,
+  type RunningIngest,
+  startIngest,
+} from './ingest-service.ts';
 export {
   type BatchOutcome,
   type IngestContext,
   type LoadedValue,
   processRecords,
 } from './process-records.ts';
+export type { BatchCounts } from './stages/batch-ledger.ts';
+export { defaultPayloadLimits, type PayloadLimits } from './stages/validate.ts';

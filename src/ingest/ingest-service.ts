@@ -4,47 +4,15 @@ import type { HubConfig } from '../config/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import { createKafka, type HubConsumer, startTrackedConsumer } from '../kafka/index.ts';
 import { createMappingRouter, loadMappings, type MappingRouter } from '../mapping/index.ts';
-import { counter, gauge, histogram, type Logger } from '../observability/index.ts';
-import { recomputeDirtyHours } from '../warehouse/index.ts';
+import type { Logger } from '../observability/index.ts';
+import { prepareLoaderSession, recomputeDirtyHours } from '../warehouse/index.ts';
+import { type CommittedBatch, type IngestHook, runCommittedHooks } from './batch-hooks.ts';
 import { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
-import { type BatchOutcome, type LoadedValue, processRecords } from './process-records.ts';
-
-const m = {
-  records: counter('iot_hub_ingest_records_total', 'Kafka records processed by the ingest stage', ['topic']),
-  rows: counter('iot_hub_ingest_rows_loaded_total', 'Fact rows inserted', ['topic']),
-  duplicates: counter(
-    'iot_hub_ingest_duplicates_total',
-    'Readings ignored as duplicates (same device, metric, time)',
-    ['topic'],
-  ),
-  deadLetters: counter('iot_hub_ingest_dead_letters_total', 'Records written to hub.dead_letter', ['topic']),
-  replayFiltered: counter(
-    'iot_hub_ingest_replayed_filtered_total',
-    'Records below the stored offset, skipped',
-    ['topic'],
-  ),
-  inferred: counter(
-    'iot_hub_ingest_inferred_devices_total',
-    'Unknown devices given an inferred dimension member',
-  ),
-  batchSize: histogram(
-    'iot_hub_ingest_batch_size',
-    'Records per batch',
-    [],
-    [1, 10, 100, 500, 1000, 5000, 10000, 50000],
-  ),
-  batchSeconds: histogram('iot_hub_ingest_batch_duration_seconds', 'Time to process and commit one batch'),
-  latency: histogram(
-    'iot_hub_ingest_end_to_end_seconds',
-    'Newest reading timestamp in a batch to its commit',
-    [],
-    [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
-  ),
-  lag: gauge('iot_hub_consumer_lag', 'High watermark minus the next offset to process', [
-    'topic',
-    'partition',
-  ]),
-};
+import { ingestMetricsHook } from './ingest-metrics.ts';
+import { type BatchOutcome, processRecords } from './process-records.ts';
+import { factLookups } from './stages/enrich.ts';
+import { checkFactTarget } from './stages/load.ts';
+import { defaultPayloadLimits, type PayloadLimits } from './stages/validate.ts';
 
 export interface IngestOptions {
   logger: Logger;
@@ -53,24 +21,31 @@ export interface IngestOptions {
   groupId?: string;
   topics?: string[];
   rollupIntervalMs?: number;
-  /**
-   * Called after each committed batch with its readings (e.g. the alert engine). Runs after the commit, so a
-   * slow or failing listener never holds up or undoes a load; its errors are logged.
-   */
-  onLoaded?: (values: LoadedValue[]) => Promise<unknown>;
+  /** Listeners of committed batches (alert rules, …), after the built-in metrics; awaited in order. */
+  hooks?: IngestHook[];
   /** Where a consumer group without stored offsets starts: earliest (default) or the current end. */
   startAt?: 'earliest' | 'latest';
+  /** Limits on one message; default 1 MiB and 64 levels of nesting. */
+  limits?: PayloadLimits;
+  /** Reference snapshot ages (tests run them short). */
+  reference?: { maxAgeMs?: number; checkIntervalMs?: number };
+  /** Batches of different partitions in flight at once. @defaultValue 3 */
+  partitionsConcurrently?: number;
 }
 
 export interface RunningIngest {
   consumer: HubConsumer;
   pool: pg.Pool;
+  cache: ReferenceCache;
   stop(): Promise<void>;
   /** Recomputes every queued rollup hour now (tests, shutdown). */
   flushRollups(): Promise<number>;
 }
 
-/** Loads the connector's fact mappings; any mapping error, or a topic no mapping reads, stops the start. */
+/**
+ * Loads the connector's fact mappings; any mapping error, a topic no mapping reads, or a mapping whose target
+ * or lookups the ingest cannot honour stops the start.
+ */
 export function loadFactRouter(connector: TelemetryConnector, topics = connector.topics): MappingRouter {
   const loaded = loadMappings([connector.mappings]);
   if (loaded.errors.length > 0) {
@@ -78,7 +53,14 @@ export function loadFactRouter(connector: TelemetryConnector, topics = connector
       `mapping files have errors; fix them (iot-hub mappings validate):\n${loaded.errors.map((e) => e.message).join('\n')}`,
     );
   }
-  const router = createMappingRouter(loaded.mappings.filter((mp) => mp.kind === 'FactMapping'));
+  const telemetry = loaded.mappings.filter(
+    (mp) => mp.kind === 'FactMapping' && topics.includes(mp.source.topic ?? ''),
+  );
+  for (const mapping of telemetry) {
+    checkFactTarget(mapping);
+    factLookups(mapping);
+  }
+  const router = createMappingRouter(telemetry);
   const unmapped = topics.filter((t) => router.forTopic(t).length === 0);
   if (unmapped.length > 0)
     throw new Error(
@@ -87,114 +69,126 @@ export function loadFactRouter(connector: TelemetryConnector, topics = connector
   return router;
 }
 
+/**
+ * A pool for loading: it survives dropped connections (an idle client's error is logged, not thrown at the
+ * process) and prepares the loader's staging table on each new connection outside any transaction.
+ */
+export function createIngestPool(url: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'iot-hub-ingest' });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle database connection was lost'));
+  pool.on('connect', (client) => {
+    prepareLoaderSession(client).catch(() => {
+      // The load creates the staging table itself on a connection that was not prepared.
+    });
+  });
+  return pool;
+}
+
 /** Starts the telemetry ingest: a consumer group over the connector's topics, batch by batch into dw. */
 export async function startIngest(config: HubConfig, options: IngestOptions): Promise<RunningIngest> {
   const connector = options.connector ?? readTelemetryConnector();
   const topics = options.topics ?? connector.topics;
   const router = loadFactRouter(connector, topics);
-  const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolMax });
-  const cache = new ReferenceCache();
-  await cache.refresh(pool, true);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-ingest` });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: connector.partitions })));
-  await admin.disconnect();
+  const logger = options.logger.child({ component: 'ingest' });
+  const pool = createIngestPool(config.database.url, config.database.poolMax, logger);
+  const hooks = [ingestMetricsHook, ...(options.hooks ?? [])];
+  const collectValues = hooks.some((h) => h.wantsValues);
+  const limits = options.limits ?? defaultPayloadLimits;
+  const cache = new ReferenceCache(pool, options.reference);
+  const groupId = options.groupId ?? connector.groupId;
+  let consumer: HubConsumer | null = null;
+  try {
+    await cache.reload();
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-ingest` });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: connector.partitions })));
+    } finally {
+      await admin.disconnect();
+    }
 
-  const runId = `ingest-${randomUUID()}`;
-  const outcomes = new WeakMap<object, { outcome: BatchOutcome; started: number }>();
-  const consumer = await startTrackedConsumer({
-    kafka,
-    pool,
-    groupId: options.groupId ?? connector.groupId,
-    topics,
-    fromBeginning: (options.startAt ?? 'earliest') === 'earliest',
-    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-    // Batches in flight overlap Node work (parse, map, enrich) with PostgreSQL work (load) on other partitions;
-    // on 2 cores, 3 measured best (2: ~55-64k readings/s, 3: 63-72k, 4: 48-63k; bench/ingest.ts).
-    partitionsConcurrently: 3,
-    maxBytesPerPartition: 1024 * 1024,
-    async handle(batch, c) {
-      const started = performance.now();
-      await cache.refresh(c);
-      try {
-        const outcome = await processRecords(c, batch.messages, {
+    const runId = `ingest-${randomUUID()}`;
+    const outcomes = new WeakMap<object, { outcome: BatchOutcome; started: number }>();
+    consumer = await startTrackedConsumer({
+      kafka,
+      pool,
+      groupId,
+      topics,
+      fromBeginning: (options.startAt ?? 'earliest') === 'earliest',
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      // Batches in flight overlap Node work (parse, map, enrich) with PostgreSQL work (load) on other
+      // partitions; on 2 cores, 3 measured best (bench/ingest.ts).
+      partitionsConcurrently: options.partitionsConcurrently ?? 3,
+      maxBytesPerPartition: 1024 * 1024,
+      async handle(batch, client) {
+        const started = performance.now();
+        const outcome = await processRecords(client, batch.messages, {
           router,
           cache,
           runId,
-          collectValues: Boolean(options.onLoaded),
+          limits,
+          collectValues,
         });
         outcomes.set(batch, { outcome, started });
-      } catch (err) {
-        // The transaction rolls back, and any inferred members with it: reload so they are made again.
-        await cache.refresh(pool, true).catch(() => {});
-        options.logger.error(
-          { err, topic: batch.topic, partition: batch.partition },
-          'batch failed; it will be retried',
-        );
-        throw err;
-      }
-    },
-    onCommitted(batch, filtered) {
-      const labels = { topic: batch.topic };
-      if (filtered > 0) m.replayFiltered.inc(labels, filtered);
-      const last = batch.messages.at(-1);
-      if (last)
-        m.lag.set(
-          { topic: batch.topic, partition: String(batch.partition) },
-          Math.max(0, Number(batch.highWatermark) - Number(last.offset) - 1),
-        );
-      const done = outcomes.get(batch);
-      if (!done) return;
-      const { outcome } = done;
-      m.records.inc(labels, outcome.records);
-      m.rows.inc(labels, outcome.inserted);
-      m.duplicates.inc(labels, outcome.duplicates);
-      m.deadLetters.inc(labels, outcome.deadLetters);
-      m.inferred.inc(outcome.inferredDevices);
-      m.batchSize.observe(outcome.records);
-      m.batchSeconds.observe((performance.now() - done.started) / 1000);
-      if (options.onLoaded && outcome.values.length > 0) {
-        options
-          .onLoaded(outcome.values)
-          .catch((err: unknown) => options.logger.warn({ err }, 'a listener of loaded readings failed'));
-      }
-      if (outcome.newestReadingMs !== null)
-        m.latency.observe(Math.max(0, (Date.now() - outcome.newestReadingMs) / 1000));
-      options.logger.debug(
-        { topic: batch.topic, partition: batch.partition, ...outcome, outcomeByOffset: undefined },
-        'batch committed',
-      );
-    },
-    onCrash(error) {
-      options.logger.fatal({ err: error }, 'the Kafka consumer stopped for good; restart the hub');
-    },
-  });
+      },
+      async onCommitted(batch, filtered) {
+        const done = outcomes.get(batch);
+        const last = batch.messages.at(-1);
+        if (done && done.outcome.inferredDevices > 0) cache.markChanged();
+        const committed: CommittedBatch = {
+          topic: batch.topic,
+          partition: batch.partition,
+          outcome: done?.outcome ?? null,
+          replayFiltered: filtered,
+          lastOffset: last?.offset ?? '-1',
+          highWatermark: batch.highWatermark,
+          durationMs: done ? performance.now() - done.started : 0,
+        };
+        await runCommittedHooks(hooks, committed, logger);
+        if (done)
+          logger.debug(
+            { topic: batch.topic, partition: batch.partition, batchId: done.outcome.batchId, ...done.outcome.counts },
+            'batch committed',
+          );
+      },
+      onCrash(error) {
+        logger.fatal({ err: error }, 'the Kafka consumer stopped for good; restart the hub');
+      },
+    });
+  } catch (err) {
+    await consumer?.disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  const running = consumer;
 
   const flushRollups = () => recomputeDirtyHours(pool, { settleMs: 0, limit: 100_000 });
   const rollupTimer = setInterval(() => {
     recomputeDirtyHours(pool).catch((err: unknown) =>
-      options.logger.warn({ err }, 'hourly rollup failed; will retry'),
+      logger.warn({ err }, 'hourly rollup failed; will retry'),
     );
   }, options.rollupIntervalMs ?? 5000);
   rollupTimer.unref();
 
-  options.logger.info(
+  logger.info(
     {
       topics,
-      groupId: options.groupId ?? connector.groupId,
+      groupId,
       mappings: topics.flatMap((t) => router.forTopic(t).map((mp) => `${mp.id}@${mp.version}`)),
     },
     'ingest started',
   );
   return {
-    consumer,
+    consumer: running,
     pool,
+    cache,
     flushRollups,
     async stop() {
       clearInterval(rollupTimer);
-      await consumer.stop();
-      await consumer.disconnect();
+      // stop() lets the batches in flight finish (or roll back) and their hooks run.
+      await running.stop();
+      await running.disconnect();
       await pool.end();
     },
   };

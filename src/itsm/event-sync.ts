@@ -5,6 +5,7 @@ import { evidenceSummary, incidentContent, noteMarker } from './incident-content
 import type { ServiceNowClient } from './servicenow-client.ts';
 import { alertToIncidentSeconds, ticketsTotal } from './ticket-metrics.ts';
 import type { AlertTicketRow, InflightWrite, TicketStore } from './ticket-store.ts';
+import { noteTicketWrite } from './ticket-tracing.ts';
 
 export interface EventSyncOptions {
   client: ServiceNowClient;
@@ -75,6 +76,7 @@ export class EventSync implements AlertSync {
       resolved: row.status === 'cleared',
     };
     await guard();
+    noteTicketWrite(row, content.correlationId, inflight.action);
     await store.markInflight(row.id, inflight, content.correlationId);
     await client.sendEvents([record]);
     const first = row.ticket_opened_at === null && row.status !== 'cleared';

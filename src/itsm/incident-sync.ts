@@ -13,6 +13,7 @@ import type { IncidentRef, ServiceNowClient } from './servicenow-client.ts';
 import { ServiceNowError } from './servicenow-error.ts';
 import { alertToIncidentSeconds, ticketsTotal } from './ticket-metrics.ts';
 import type { AlertTicketRow, InflightWrite, TicketStore } from './ticket-store.ts';
+import { noteTicketWrite } from './ticket-tracing.ts';
 
 export interface IncidentSyncOptions {
   client: ServiceNowClient;
@@ -95,6 +96,7 @@ export class IncidentSync implements AlertSync {
       work_notes: lines.join('\n'),
     };
     await guard();
+    noteTicketWrite(row, content.correlationId, inflight.action);
     await this.#store.markInflight(row.id, inflight, content.correlationId);
     let created: IncidentRef;
     try {
@@ -151,6 +153,7 @@ export class IncidentSync implements AlertSync {
     lines.push(inflight.marker);
     fields.work_notes = lines.join('\n');
     await guard();
+    noteTicketWrite(row, content.correlationId, inflight.action);
     await this.#store.markInflight(row.id, inflight, content.correlationId);
     try {
       await this.#client.updateIncident(sysId, fields);

@@ -1,6 +1,8 @@
 import axios from 'axios';
 import type { AuthSource } from './auth-source.ts';
+import type { RecoveringCondition } from './recovering-condition.ts';
 import { ServiceNowError } from './servicenow-error.ts';
+import { servicenowRequestSeconds, servicenowRequestsTotal } from './ticket-metrics.ts';
 
 export interface OAuthSettings {
   url: string;
@@ -10,6 +12,8 @@ export interface OAuthSettings {
   username: string;
   password: string;
   timeoutMs: number;
+  /** Told about every token request's outcome, like the client's other requests. */
+  availability?: RecoveringCondition;
 }
 
 interface TokenAnswer {
@@ -66,6 +70,8 @@ export class OAuthTokenSource implements AuthSource {
 
   async #grant(form: Record<string, string>): Promise<string> {
     const path = '/oauth_token.do';
+    const availability = this.#settings.availability;
+    const started = performance.now();
     let res: { status: number; data: unknown };
     try {
       res = await axios.post(`${this.#settings.url}${path}`, new URLSearchParams(form).toString(), {
@@ -76,12 +82,25 @@ export class OAuthTokenSource implements AuthSource {
         transformResponse: (d: unknown) => d,
       });
     } catch (e) {
+      // Token requests are ServiceNow requests too: the same metrics, and an outage starts here as often as not.
+      const code = (e as { code?: string }).code;
+      const status = code === 'ETIMEDOUT' || code === 'ECONNABORTED' ? 'timeout' : 'network';
+      servicenowRequestsTotal.inc({ method: 'POST', status });
+      availability?.fail(status, { request: `POST ${path}`, err: (e as Error).message });
       throw new ServiceNowError('network', `OAuth token request failed: ${(e as Error).message}`, {
         method: 'POST',
         path,
         cause: e,
       });
     }
+    servicenowRequestsTotal.inc({ method: 'POST', status: String(res.status) });
+    servicenowRequestSeconds.observe({ method: 'POST' }, (performance.now() - started) / 1000);
+    if (res.status >= 500 || res.status === 429)
+      availability?.fail(res.status === 429 ? 'rate_limited' : 'server', {
+        request: `POST ${path}`,
+        status: res.status,
+      });
+    else availability?.ok();
     let body: TokenAnswer | null = null;
     try {
       body = JSON.parse(String(res.data)) as TokenAnswer;

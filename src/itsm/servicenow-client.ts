@@ -4,6 +4,7 @@ import type { AuthSource } from './auth-source.ts';
 import { BasicAuth } from './basic-auth.ts';
 import { OAuthTokenSource } from './oauth-token-source.ts';
 import type { RatePacer } from './rate-pacer.ts';
+import type { RecoveringCondition } from './recovering-condition.ts';
 import { ServiceNowError } from './servicenow-error.ts';
 import { servicenowRequestSeconds, servicenowRequestsTotal } from './ticket-metrics.ts';
 
@@ -24,6 +25,11 @@ export interface ServiceNowClientOptions {
   /** Per request; a write that times out is not assumed to have failed (reference/servicenow.md §10.2 item 3). */
   timeoutMs: number;
   pacer: RatePacer;
+  /**
+   * Told about every answer, token requests included: unreachable, 5xx, 429 and HTML pages are failures, any
+   * other answer a success (ServiceNow is there). Logs an outage as two lines (recovering-condition.ts).
+   */
+  availability?: RecoveringCondition;
 }
 
 const incidentPath = '/api/now/v2/table/incident';
@@ -40,13 +46,20 @@ export class ServiceNowClient {
   readonly #http: AxiosInstance;
   readonly #auth: AuthSource;
   readonly #pacer: RatePacer;
+  readonly #availability: RecoveringCondition | undefined;
 
   constructor(options: ServiceNowClientOptions) {
     const url = options.url.replace(/\/+$/, '');
     this.#pacer = options.pacer;
+    this.#availability = options.availability;
     this.#auth =
       options.auth.mode === 'oauth'
-        ? new OAuthTokenSource({ url, ...options.auth, timeoutMs: options.timeoutMs })
+        ? new OAuthTokenSource({
+            url,
+            ...options.auth,
+            timeoutMs: options.timeoutMs,
+            availability: options.availability,
+          })
         : new BasicAuth(options.auth.username, options.auth.password);
     this.#http = axios.create({
       baseURL: url,
@@ -143,6 +156,10 @@ export class ServiceNowClient {
         const timedOut =
           (e as { code?: string }).code === 'ETIMEDOUT' || (e as { code?: string }).code === 'ECONNABORTED';
         servicenowRequestsTotal.inc({ method, status: timedOut ? 'timeout' : 'network' });
+        this.#availability?.fail(timedOut ? 'timeout' : 'network', {
+          request: `${method} ${path}`,
+          err: (e as Error).message,
+        });
         throw new ServiceNowError(
           timedOut ? 'timeout' : 'network',
           `${method} ${path}: ${timedOut ? 'no answer in time' : (e as Error).message}`,
@@ -152,12 +169,28 @@ export class ServiceNowClient {
       this.#pacer.release(res.status, res.headers as Record<string, unknown>);
       servicenowRequestsTotal.inc({ method, status: String(res.status) });
       servicenowRequestSeconds.observe({ method }, (performance.now() - started) / 1000);
-      if (res.status === 429) continue;
+      if (res.status === 429) {
+        this.#availability?.fail('rate_limited', { request: `${method} ${path}`, status: 429 });
+        continue;
+      }
+      if (res.status >= 500) {
+        this.#availability?.fail('server', { request: `${method} ${path}`, status: res.status });
+        return this.#interpret<T>(res, method, path);
+      }
       if (res.status === 401 && !refreshed && this.#auth.invalidate(authorization)) {
         refreshed = true;
         continue;
       }
-      return this.#interpret<T>(res, method, path);
+      try {
+        const result = this.#interpret<T>(res, method, path);
+        this.#availability?.ok();
+        return result;
+      } catch (e) {
+        if (e instanceof ServiceNowError && e.kind === 'invalid_response')
+          this.#availability?.fail('invalid_response', { request: `${method} ${path}`, err: e.message });
+        else this.#availability?.ok(); // a 4xx: ServiceNow answered
+        throw e;
+      }
     }
   }
 

@@ -7,6 +7,7 @@ import type { AlertSync } from './alert-sync.ts';
 import { EventSync } from './event-sync.ts';
 import { IncidentSync } from './incident-sync.ts';
 import { RatePacer } from './rate-pacer.ts';
+import { RecoveringCondition } from './recovering-condition.ts';
 import { ServiceNowClient } from './servicenow-client.ts';
 import { TicketProcessor } from './ticket-processor.ts';
 import { TicketQueue } from './ticket-queue.ts';
@@ -28,6 +29,8 @@ export interface TicketDeliveryOptions {
   settings?: Partial<TicketSettings>;
   /** A knex to use instead of one on config.database.url (then not destroyed by stop()). */
   knex?: Knex;
+  /** How often the queue's Redis is checked for lost data (its sentinel key). @defaultValue 2000 */
+  redisCheckMs?: number;
 }
 
 export interface TicketDelivery {
@@ -62,11 +65,19 @@ export async function startTicketDelivery(
   const knex =
     options.knex ?? createKnex(config.database.url, Math.max(4, Math.min(settings.concurrency + 2, 20)));
   const store = new TicketStore(knex);
+  const availability = new RecoveringCondition({
+    logger,
+    name: 'ServiceNow',
+    startMessage:
+      'ServiceNow is failing (unreachable, 5xx, 429 or a maintenance page); ticket jobs are retried with back-off, and one line follows when it answers again',
+    endMessage: 'ServiceNow answers again; ticket delivery goes on',
+  });
   const client = new ServiceNowClient({
     url: config.servicenow.url,
     auth: config.servicenow.auth,
     timeoutMs: settings.requestTimeoutMs,
     pacer: new RatePacer({ proactive: settings.pacing, busyBackoffMs: settings.busyBackoffMs }),
+    availability,
   });
   const sync: AlertSync =
     settings.mode === 'event'
@@ -88,10 +99,43 @@ export async function startTicketDelivery(
 
   const queueConnection = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
   const workerConnection = new Redis(config.redis.url, { maxRetriesPerRequest: null });
-  for (const c of [queueConnection, workerConnection]) {
-    c.on('error', (err) => logger.warn({ err: err.message }, 'ticket Redis connection error'));
-  }
+  const redisCondition = new RecoveringCondition({
+    logger,
+    name: 'ticket Redis',
+    startMessage: 'ticket Redis connection lost; reconnecting (hub.alert keeps every intent meanwhile)',
+    endMessage: 'ticket Redis connected again',
+  });
   const queue = new TicketQueue(queueConnection, settings);
+  /** Off until the sentinel is first set: before that, a missing sentinel means nothing. */
+  let watching = false;
+  let checking = false;
+  /** Reconciles at once when the queue's data is gone from Redis, instead of at the next periodic pass. */
+  const checkRedis = async (): Promise<void> => {
+    if (checking || !watching) return;
+    checking = true;
+    try {
+      if (await queue.sentinelPresent()) return;
+      logger.warn(
+        { sentinel: queue.sentinelKey },
+        'the ticket queue is gone from Redis (flushed, or restarted without its data); re-enqueueing every undelivered intent from hub.alert now',
+      );
+      await queue.markSentinel();
+      reconciler.request();
+    } catch {
+      // Redis unreachable: the connection condition reports it, and 'ready' checks again.
+    } finally {
+      checking = false;
+    }
+  };
+  for (const c of [queueConnection, workerConnection]) {
+    c.on('error', (err: Error & { code?: string }) =>
+      redisCondition.fail(err.code ?? 'error', { err: err.message }),
+    );
+    c.on('ready', () => {
+      redisCondition.ok();
+      void checkRedis();
+    });
+  }
   const reconciler = new TicketReconciler({
     databaseUrl: config.database.url,
     store,
@@ -112,10 +156,21 @@ export async function startTicketDelivery(
         .then((more) => more && reconciler.request([key]))
         .catch(() => {});
     },
+    onJobLost: (key) => {
+      if (key) reconciler.request([key]);
+      void checkRedis();
+    },
   });
+  let redisTimer: NodeJS.Timeout | null = null;
   try {
+    await queue.markSentinel();
+    watching = true;
     await reconciler.start();
+    redisTimer = setInterval(() => void checkRedis(), options.redisCheckMs ?? 2000);
+    redisTimer.unref();
   } catch (e) {
+    availability.close();
+    redisCondition.close();
     await Promise.allSettled([reconciler.stop(), worker.close(), queue.close()]);
     queueConnection.disconnect();
     workerConnection.disconnect();
@@ -129,6 +184,9 @@ export async function startTicketDelivery(
     reconcile: () => reconciler.pass(),
     status: async () => ({ intents: await store.intentCounts(), jobs: await queue.counts() }),
     stop: async () => {
+      if (redisTimer) clearInterval(redisTimer);
+      availability.close();
+      redisCondition.close();
       await reconciler.stop();
       await worker.close();
       await queue.close();

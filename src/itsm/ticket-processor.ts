@@ -5,6 +5,7 @@ import type { AlertSync } from './alert-sync.ts';
 import { ensureError, ServiceNowError, TicketContentError, TicketLeaseError } from './servicenow-error.ts';
 import { ticketRetriesTotal, ticketsTotal } from './ticket-metrics.ts';
 import type { TicketStore } from './ticket-store.ts';
+import { linkAlertTrace } from './ticket-tracing.ts';
 
 export interface TicketProcessorOptions {
   store: TicketStore;
@@ -42,11 +43,16 @@ export class TicketProcessor {
     const guard = async () => {
       if (!(await store.renewLease(key, owner, leaseMs))) throw new TicketLeaseError(key, true);
     };
+    const linked = new Set<string>();
     try {
       for (let round = 0; round < maxRounds; round++) {
         const rows = await store.rowsToSync(key);
         if (rows.length === 0) return;
         for (const row of rows) {
+          if (!linked.has(`${row.id}:${row.revision}`)) {
+            linked.add(`${row.id}:${row.revision}`);
+            linkAlertTrace(row);
+          }
           try {
             await sync.sync(row, guard);
           } catch (e) {

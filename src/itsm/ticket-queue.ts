@@ -21,10 +21,28 @@ export function ticketJobId(key: string): string {
 export class TicketQueue {
   readonly queue: Queue<TicketJobData>;
   readonly #settings: TicketSettings;
+  readonly #connection: Redis;
+  /**
+   * A key of our own next to the queue's: when it is gone, so are the jobs (FLUSHALL, FLUSHDB, a Redis restarted
+   * without its data), and the delivery reconciles at once instead of waiting for the periodic pass.
+   */
+  readonly sentinelKey: string;
 
   constructor(connection: Redis, settings: TicketSettings) {
     this.#settings = settings;
+    this.#connection = connection;
     this.queue = new Queue<TicketJobData>(settings.queueName, { connection });
+    this.sentinelKey = `iot-hub:tickets:${settings.queueName}:sentinel`;
+  }
+
+  /** Sets the sentinel key (after start, and after a loss was handled). */
+  async markSentinel(): Promise<void> {
+    await this.#connection.set(this.sentinelKey, String(Date.now()));
+  }
+
+  /** False when the sentinel is gone: Redis lost the queue's data since markSentinel(). */
+  async sentinelPresent(): Promise<boolean> {
+    return (await this.#connection.exists(this.sentinelKey)) === 1;
   }
 
   /** Enqueues the keys (duplicates and keys already queued are ignored); returns how many were given. */

@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { loadYamlFile } from '../config/index.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const require = createRequire(import.meta.url);
+/** connectors/servicenow-tickets.schema.json; the YAML file names it for editors too. */
+const schema = require('../../connectors/servicenow-tickets.schema.json') as object;
 
 /** How alerts become ServiceNow tickets (connectors/servicenow-tickets.yaml, `tickets:`). */
 export interface TicketSettings {
@@ -73,19 +77,14 @@ const keyMap: Readonly<Record<string, keyof TicketSettings>> = {
 
 /**
  * Reads the `tickets:` section of a settings file over the defaults; a missing default file gives the
- * defaults. Throws a sentence naming the file and key for unknown keys or bad values.
+ * defaults. Throws a ConfigError naming the file, line, column and key for unknown keys or bad values.
  */
 export function loadTicketSettings(file = defaultTicketSettingsFile): TicketSettings {
   if (file === defaultTicketSettingsFile && !existsSync(file)) return { ...defaultTicketSettings };
-  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as { tickets?: Record<string, unknown> };
-  const raw = doc.tickets ?? {};
+  const doc = loadYamlFile<{ tickets?: Record<string, unknown> | null }>(file, schema);
   const settings: Record<string, unknown> = { ...defaultTicketSettings };
-  for (const [key, value] of Object.entries(raw)) {
-    const name = keyMap[key];
-    if (!name)
-      throw new Error(`${file}: tickets.${key}: unknown key; allowed: ${Object.keys(keyMap).join(', ')}`);
-    settings[name] = value;
-  }
+  // The schema allows exactly the keys of keyMap.
+  for (const [key, value] of Object.entries(doc.value.tickets ?? {})) settings[keyMap[key]!] = value;
   return validateTicketSettings(settings as unknown as TicketSettings, file);
 }
 

@@ -1,3 +1,5 @@
+import type { Logger } from '../observability/logger.ts';
+
 /**
  * The hub's Kafka client interface. Pipelines depend on these types only, so the client library behind them
  * (kafkajs 2.2.4 today, frozen since 2023) can be replaced without touching a pipeline.
@@ -57,13 +59,33 @@ export interface ConsumerOptions {
   groupId: string;
   /** Where a group with no committed offset starts. */
   fromBeginning?: boolean;
+  /**
+   * A member that stops heartbeating (a killed process) loses its partitions after this long (default 10 000 ms).
+   * A member that stops cleanly leaves the group at once.
+   */
   sessionTimeoutMs?: number;
+  /** Heartbeat period (default 1000 ms, at most a third of sessionTimeoutMs); also how fast a rebalance is seen. */
+  heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for members to finish their batch and rejoin (default 30 000 ms). */
+  rebalanceTimeoutMs?: number;
   maxBytesPerPartition?: number;
   /**
    * Partitions whose batches are handled at the same time. Above 1, one batch's database work overlaps the next
    * one's parsing and mapping; each batch still runs in order within its partition.
    */
   partitionsConcurrently?: number;
+}
+
+/**
+ * What a consumer is doing, for readiness checks. `retrying`: batches fail on a dependency (the database) and are
+ * retried in place; `crashed`: the client gave up and will not restart by itself.
+ */
+export interface ConsumerHealth {
+  state: 'starting' | 'running' | 'retrying' | 'crashed' | 'stopped';
+  /** Since when (epoch ms) the consumer has been in this state. */
+  since: number;
+  /** Why it is retrying, restarting or crashed. */
+  error?: string;
 }
 
 export interface HubConsumer {
@@ -73,6 +95,8 @@ export interface HubConsumer {
   run(handler: (batch: MessageBatch, control: BatchControl) => Promise<void>): Promise<void>;
   /** Called when the client gives up for good (it will not restart by itself). */
   onCrash(listener: (error: Error) => void): void;
+  /** Current state, for /readyz. */
+  health(): ConsumerHealth;
   /** Partitions currently assigned to this member, by topic. */
   assignment(): Record<string, number[]>;
   /** Called after each group join with the new assignment (kafkajs has no rebalance listener; this is its join event). */
@@ -119,8 +143,10 @@ export interface KafkaConnection {
   connectionTimeoutMs?: number;
   /** Retries of the client's own retry layer; 0 fails fast (health checks). */
   retries?: number;
-  /** The client library's own log output (to stderr); 'nothing' for probes that report failures themselves. */
-  logLevel?: 'nothing' | 'error' | 'warn' | 'info';
+  /** The least severe client library lines logged (default 'warn'); 'nothing' for probes that report failures themselves. */
+  logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+  /** Where the client library's lines go (a child with component 'kafka'); default the process's shared logger. */
+  logger?: Logger;
 }
 
 export interface HubKafka {

@@ -40,6 +40,12 @@ export const MappingErrorCode = {
   EXPLODE_NOT_ARRAY: 'EXPLODE_NOT_ARRAY',
   JSONATA_FAILED: 'JSONATA_FAILED',
   JSONATA_LIMIT: 'JSONATA_LIMIT',
+  /** A field's value is NaN or ±Infinity, which no column or fact can hold. */
+  NOT_FINITE: 'NOT_FINITE',
+  /** A value is nested too deeply to turn into text (to_string, format, hash). */
+  VALUE_TOO_DEEP: 'VALUE_TOO_DEEP',
+  /** Anything unexpected while mapping one record: that record is dead-lettered, the batch goes on. */
+  RECORD_FAILED: 'RECORD_FAILED',
   ASYNC_MAPPING: 'ASYNC_MAPPING',
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];

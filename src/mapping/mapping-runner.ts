@@ -1,4 +1,4 @@
-import { MappingError, MappingErrorCode } from './errors.ts';
+import { ensureError, MappingError, MappingErrorCode, type SourceLocation } from './errors.ts';
 import { describeValue, ExpressionFault } from './expression/fault.ts';
 import type { MappingMeta, Scope } from './expression/scope.ts';
 import type { MappingPlan, ValuePlan } from './mapping-plan.ts';
@@ -12,7 +12,31 @@ type Outcome = typeof DROP | typeof DEAD;
 
 const NO_META: MappingMeta = Object.freeze({});
 const NO_ROWS: MappedRow[] = [];
+const NO_ELEMENTS: number[] = [];
 const NO_ERRORS: readonly MappingError[] = Object.freeze([]);
+
+/**
+ * Something unexpected (not an ExpressionFault) while mapping one record, with what the runner was doing.
+ * Caught per record and turned into a RECORD_FAILED dead letter, so it never costs the batch.
+ */
+class RecordFailure extends Error {
+  readonly during: string;
+  readonly location: SourceLocation | undefined;
+  readonly field: string | undefined;
+  readonly element: number | undefined;
+
+  constructor(
+    cause: unknown,
+    during: string,
+    at: { location?: SourceLocation; field?: string | undefined; element?: number | undefined },
+  ) {
+    super(during, { cause });
+    this.during = during;
+    this.location = at.location;
+    this.field = at.field;
+    this.element = at.element;
+  }
+}
 
 /** Per-record bookkeeping: what was reported, and the fields to overwrite when a value was flagged. */
 interface RecordRun {
@@ -25,8 +49,9 @@ interface RecordRun {
 /**
  * Runs a compiled mapping: contract check → message lets → explode → per element: lets, where, fields.
  * A failing value is handled by its on_error policy, so one bad record never stops the others; only
- * fail_batch throws. The synchronous path is the hot one (the benchmark's), so it avoids closures and
- * allocations beyond the rows themselves.
+ * fail_batch throws. Anything else thrown while mapping a record (a stack overflow on a deeply nested
+ * payload, a bug) dead-letters that record as RECORD_FAILED. The synchronous path is the hot one (the
+ * benchmark's), so it avoids closures and allocations beyond the rows themselves.
  */
 export class MappingRunner implements CompiledMapping {
   readonly id: string;
@@ -69,6 +94,8 @@ export class MappingRunner implements CompiledMapping {
     this.tests = (spec.tests ?? []).map((test, i) => ({ spec: test, location: plan.testLocations[i]! }));
   }
 
+  // Any error, a stack overflow included, counts as false: the record then finds no mapping and the
+  // caller dead-letters it alone.
   matches(record: unknown, meta: MappingMeta = NO_META): boolean {
     if (!this.plan.match) return true;
     try {
@@ -87,6 +114,24 @@ export class MappingRunner implements CompiledMapping {
       );
     }
     const run: RecordRun = { errors: null, deadLetter: null, flags: null };
+    try {
+      return this.mapSync(record, meta, run);
+    } catch (e) {
+      return this.contain(e, run);
+    }
+  }
+
+  async mapAsync(record: unknown, meta: MappingMeta = NO_META): Promise<MapResult> {
+    if (!this.async) return this.map(record, meta);
+    const run: RecordRun = { errors: null, deadLetter: null, flags: null };
+    try {
+      return await this.mapAsyncRecord(record, meta, run);
+    } catch (e) {
+      return this.contain(e, run);
+    }
+  }
+
+  private mapSync(record: unknown, meta: MappingMeta, run: RecordRun): MapResult {
     const s = this.begin(record, meta, run);
     if (!s) return finish(run, NO_ROWS);
     for (const plan of this.plan.messageLets) {
@@ -97,20 +142,22 @@ export class MappingRunner implements CompiledMapping {
     const elements = this.elements(s, run);
     if (elements === DEAD) return finish(run, NO_ROWS);
     const rows: MappedRow[] = [];
+    const rowElements: number[] = [];
     for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
       if (elements !== null) s.cur = elements[i];
       run.flags = null;
       const row = this.row(s, elements === null ? -1 : i, run, undefined);
       if (row === DEAD) return finish(run, NO_ROWS);
-      if (typeof row !== 'symbol') rows.push(row);
+      if (typeof row !== 'symbol') {
+        rows.push(row);
+        rowElements.push(elements === null ? -1 : i);
+      }
     }
-    return finish(run, rows);
+    return finish(run, rows, rowElements);
   }
 
-  // The same steps as map(), awaiting JSONata values; rows are then built by the synchronous row().
-  async mapAsync(record: unknown, meta: MappingMeta = NO_META): Promise<MapResult> {
-    if (!this.async) return this.map(record, meta);
-    const run: RecordRun = { errors: null, deadLetter: null, flags: null };
+  // The same steps as mapSync(), awaiting JSONata values; rows are then built by the synchronous row().
+  private async mapAsyncRecord(record: unknown, meta: MappingMeta, run: RecordRun): Promise<MapResult> {
     const s = this.begin(record, meta, run);
     if (!s) return finish(run, NO_ROWS);
     for (const plan of this.plan.messageLets) {
@@ -121,6 +168,7 @@ export class MappingRunner implements CompiledMapping {
     const elements = this.elements(s, run);
     if (elements === DEAD) return finish(run, NO_ROWS);
     const rows: MappedRow[] = [];
+    const rowElements: number[] = [];
     for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
       if (elements !== null) s.cur = elements[i];
       run.flags = null;
@@ -130,21 +178,31 @@ export class MappingRunner implements CompiledMapping {
           ? resolved
           : this.row(s, elements === null ? -1 : i, run, resolved);
       if (row === DEAD) return finish(run, NO_ROWS);
-      if (typeof row !== 'symbol') rows.push(row);
+      if (typeof row !== 'symbol') {
+        rows.push(row);
+        rowElements.push(elements === null ? -1 : i);
+      }
     }
-    return finish(run, rows);
+    return finish(run, rows, rowElements);
   }
 
   async mapBatch(inputs: readonly MappingInput[]): Promise<BatchMapResult> {
-    const result: BatchMapResult = { rows: [], rowInputs: [], failed: [], flagged: [] };
+    const result: BatchMapResult = { rows: [], rowInputs: [], rowElements: [], failed: [], flagged: [] };
     for (let index = 0; index < inputs.length; index++) {
       const input = inputs[index]!;
-      const mapped = this.async
-        ? await this.mapAsync(input.payload, input.meta)
-        : this.map(input.payload, input.meta);
-      for (const row of mapped.rows) {
-        result.rows.push(row);
+      let mapped: MapResult;
+      try {
+        mapped = this.async
+          ? await this.mapAsync(input.payload, input.meta)
+          : this.map(input.payload, input.meta);
+      } catch (e) {
+        // map() and mapAsync() already contain record errors; this is the last line for anything else.
+        mapped = this.contain(e, { errors: null, deadLetter: null, flags: null });
+      }
+      for (let r = 0; r < mapped.rows.length; r++) {
+        result.rows.push(mapped.rows[r]!);
         result.rowInputs.push(index);
+        result.rowElements.push(mapped.rowElements[r] ?? -1);
       }
       if (mapped.deadLetter) result.failed.push({ index, error: mapped.deadLetter });
       for (const error of mapped.errors)
@@ -157,7 +215,14 @@ export class MappingRunner implements CompiledMapping {
   private checkSource(record: unknown, run: RecordRun): boolean {
     const contract = this.plan.contract;
     if (!contract) return true;
-    const check = contract.check(record);
+    let check: ReturnType<typeof contract.check>;
+    try {
+      check = contract.check(record);
+    } catch (e) {
+      throw new RecordFailure(e, 'checking it against source.schema', {
+        location: this.plan.contractLocation,
+      });
+    }
     if (check.invalid !== null) {
       run.deadLetter = this.error(
         MappingErrorCode.SOURCE_INVALID,
@@ -187,7 +252,9 @@ export class MappingRunner implements CompiledMapping {
     try {
       value = explode.evaluate(s);
     } catch (e) {
-      if (!(e instanceof ExpressionFault)) throw e;
+      if (!(e instanceof ExpressionFault)) {
+        throw new RecordFailure(e, 'evaluating explode', { location: explode.location });
+      }
       value = e;
     }
     if (Array.isArray(value)) return value;
@@ -237,7 +304,9 @@ export class MappingRunner implements CompiledMapping {
     const fields = this.plan.fields;
     for (let i = 0; i < fields.length; i++) {
       const plan = fields[i]!;
-      const v = plan.async ? resolved!.get(plan) : this.evaluate(plan, s, element, run);
+      let v = plan.async ? resolved!.get(plan) : this.evaluate(plan, s, element, run);
+      // v - v is 0 for every finite number and NaN for NaN and ±Infinity: one subtraction on the hot path.
+      if (typeof v === 'number' && v - v !== 0) v = this.notFinite(plan, v, element, run);
       if (v === DROP || v === DEAD) return v;
       row[plan.name] = v;
     }
@@ -307,11 +376,30 @@ export class MappingRunner implements CompiledMapping {
     }
   }
 
-  /** Applies on_error; returns the value to use, or DROP / DEAD. Anything not an ExpressionFault is a bug and propagates. */
+  // NaN and ±Infinity would reach facts as 'NaN' or fail the load; they are the field's error instead.
+  private notFinite(plan: ValuePlan, v: number, element: number, run: RecordRun): unknown {
+    const fault = new ExpressionFault(
+      MappingErrorCode.NOT_FINITE,
+      `the value is ${v}, which cannot be stored; NaN and ±Infinity come from overflow or invalid arithmetic (e.g. to_number("1e999"))`,
+      0,
+    );
+    return this.fail(plan, fault, element, run);
+  }
+
+  /**
+   * Applies on_error; returns the value to use, or DROP / DEAD. Anything not an ExpressionFault is not
+   * the expression's doing (a stack overflow, a bug): it becomes a RecordFailure for the whole record.
+   */
   private fail(plan: ValuePlan, e: unknown, element: number, run: RecordRun): unknown {
-    if (!(e instanceof ExpressionFault)) throw e;
     const where = element >= 0 ? ` (element ${element})` : '';
     const label = plan.role === 'where' ? 'where' : `${plan.role} '${plan.name}'`;
+    if (!(e instanceof ExpressionFault)) {
+      throw new RecordFailure(e, `evaluating ${label}${where}`, {
+        location: plan.locate(0),
+        field: plan.role === 'where' ? undefined : plan.name,
+        element: element >= 0 ? element : undefined,
+      });
+    }
     const error = new MappingError(e.code, `${label}${where}: ${e.message}`, {
       location: plan.locate(e.pos),
       mappingId: this.id,
@@ -343,6 +431,34 @@ export class MappingRunner implements CompiledMapping {
     }
   }
 
+  /**
+   * Turns anything thrown while mapping one record into that record's dead letter (RECORD_FAILED), keeping
+   * what was reported before. Only fail_batch errors go on: they mean the whole batch must be replayed.
+   */
+  private contain(e: unknown, run: RecordRun): MapResult {
+    if (e instanceof MappingError && e.policy === 'fail_batch') throw e;
+    const failure = e instanceof RecordFailure ? e : null;
+    const cause = failure ? failure.cause : e;
+    const reason = describeCause(cause);
+    const hint = /call stack/i.test(reason) ? ' (the payload is probably nested too deeply)' : '';
+    const error = new MappingError(
+      MappingErrorCode.RECORD_FAILED,
+      `mapping ${this.id} v${this.version} failed on this record: ${reason} while ${failure?.during ?? 'mapping it'}${hint}; the record is dead-lettered, the rest of the batch goes on`,
+      {
+        location: failure?.location,
+        mappingId: this.id,
+        mappingVersion: this.version,
+        field: failure?.field,
+        element: failure?.element,
+        policy: 'dead_letter',
+        cause,
+      },
+    );
+    run.deadLetter = error;
+    report(run, error);
+    return finish(run, NO_ROWS);
+  }
+
   private error(code: MappingError['code'], detail: string, policy: 'dead_letter' | 'warn'): MappingError {
     return new MappingError(code, detail, {
       location: this.plan.contractLocation,
@@ -353,8 +469,17 @@ export class MappingRunner implements CompiledMapping {
   }
 }
 
-function finish(run: RecordRun, rows: MappedRow[]): MapResult {
-  return { rows, errors: run.errors ?? NO_ERRORS, deadLetter: run.deadLetter };
+function finish(run: RecordRun, rows: MappedRow[], rowElements: number[] = NO_ELEMENTS): MapResult {
+  return { rows, rowElements, errors: run.errors ?? NO_ERRORS, deadLetter: run.deadLetter };
+}
+
+// The message of whatever was thrown; a thrown value whose message cannot be read is still reported.
+function describeCause(cause: unknown): string {
+  try {
+    return ensureError(cause).message || String(cause);
+  } catch {
+    return 'an unreadable error';
+  }
 }
 
 function report(run: RecordRun, error: MappingError): void {

@@ -19,6 +19,8 @@ export type MappedRow = Record<string, unknown> & { mapping_id: string; mapping_
 export interface MapResult {
   /** Rows to load, in element order (empty when dead-lettered or when every row was dropped). */
   rows: MappedRow[];
+  /** For each row, the index of the exploded element it came from (-1 when the mapping does not explode). */
+  rowElements: number[];
   /**
    * Everything reported while mapping, each with the policy applied: 'warn' (unknown fields),
    * 'null_and_flag', 'default', 'drop_row', or 'dead_letter' (then also in deadLetter).
@@ -38,7 +40,12 @@ export interface BatchMapResult {
   rows: MappedRow[];
   /** For each row, the index of the input it came from. */
   rowInputs: number[];
-  /** Records that belong in hub.dead_letter. */
+  /** For each row, the index of the exploded element it came from (-1 when the mapping does not explode). */
+  rowElements: number[];
+  /**
+   * Records that belong in hub.dead_letter: failed values under on_error: dead_letter, and anything
+   * unexpected while mapping one record (RECORD_FAILED). Their rows are never in `rows`.
+   */
   failed: Array<{ index: number; error: MappingError }>;
   /** Non-fatal errors and warnings (flagged, defaulted or dropped rows; unknown fields). */
   flagged: Array<{ index: number; error: MappingError }>;
@@ -80,7 +87,11 @@ export interface CompiledMapping {
 
   /** The routing predicate (source.match); true when there is none. A predicate error counts as false. */
   matches(record: unknown, meta?: MappingMeta): boolean;
-  /** Maps one record synchronously. Throws MappingError only for on_error: fail_batch and ASYNC_MAPPING. */
+  /**
+   * Maps one record synchronously. Throws MappingError only for on_error: fail_batch and ASYNC_MAPPING;
+   * anything else thrown while mapping (a stack overflow on a deeply nested payload) becomes the record's
+   * dead letter, RECORD_FAILED.
+   */
   map(record: unknown, meta?: MappingMeta): MapResult;
   /** As map(), for mappings with JSONata fields (works for all mappings). */
   mapAsync(record: unknown, meta?: MappingMeta): Promise<MapResult>;

@@ -60,6 +60,8 @@ export interface RaiseOutcome {
   unsuppressed: number;
   /** Clears with no active alert. */
   ignored: number;
+  /** Events skipped as already written (a retry of a write whose outcome was unknown; RaiseAlertsOptions.replay). */
+  replayed: number;
   keys: string[];
 }
 
@@ -72,6 +74,7 @@ export function emptyOutcome(): RaiseOutcome {
     suppressed: 0,
     unsuppressed: 0,
     ignored: 0,
+    replayed: 0,
     keys: [],
   };
 }

@@ -17,6 +17,19 @@ export interface ActiveAlertRow {
   evidence: Record<string, unknown>;
   ticket_state: 'pending' | 'sent' | 'acknowledged' | 'failed' | null;
   ticket_sys_id: string | null;
+  /** Read for the replay check (FoldOptions.replay); absent rows skip it. */
+  opened_at?: Date | null;
+  last_seen_at?: Date | null;
+}
+
+export interface FoldOptions {
+  /**
+   * The events may already be stored (the write is a retry after an error whose outcome is unknown, e.g. the
+   * connection dropped during COMMIT). A raise not newer than the stored alert's last_seen_at, or a clear older
+   * than its opened_at, was applied before and is skipped, so a retry never repeats, escalates or clears twice.
+   * Only for sources whose events of one key carry increasing `at` (the alert engine).
+   */
+  replay?: boolean;
 }
 
 /**
@@ -65,8 +78,11 @@ export function foldAlertEvents(
   active: readonly ActiveAlertRow[],
   outcome: RaiseOutcome,
   ticketedKeys: Set<string>,
+  options: FoldOptions = {},
 ): FoldedAlert[] {
   const current = new Map<string, FoldedAlert>();
+  /** Stored rows as read, for the replay check; rows created by this batch are never in it. */
+  const stored = new Map<FoldedAlert, ActiveAlertRow>();
   for (const row of active) {
     current.set(row.alert_key, {
       id: row.id,
@@ -89,7 +105,14 @@ export function foldAlertEvents(
       repeatDelta: 0,
       revisionDelta: 0,
     });
+    stored.set(current.get(row.alert_key)!, row);
   }
+  const alreadyApplied = (a: FoldedAlert | undefined, event: AlertEvent): boolean => {
+    const row = a && options.replay && event.at ? stored.get(a) : undefined;
+    if (!row || !event.at) return false;
+    if (event.kind === 'raise') return row.last_seen_at != null && event.at <= row.last_seen_at;
+    return row.opened_at != null && event.at < row.opened_at;
+  };
   const touched: FoldedAlert[] = [];
   const touch = (a: FoldedAlert) => {
     if (!touched.includes(a)) touched.push(a);
@@ -101,6 +124,10 @@ export function foldAlertEvents(
   for (const event of events) {
     const key = alertKey(event.deviceId, event.metric, event.rule);
     const a = current.get(key);
+    if (alreadyApplied(a, event)) {
+      outcome.replayed += 1;
+      continue;
+    }
     if (event.kind === 'clear') {
       if (!a) {
         outcome.ignored += 1;

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import { ConfigError, validateYaml } from '../config/index.ts';
 import type { AlertSeverity } from './alert-events.ts';
+
+const require = createRequire(import.meta.url);
+/** connectors/alert-rules.schema.json; connectors/alert-rules.yaml names it for editors too. */
+const schema = require('../../connectors/alert-rules.schema.json') as object;
 
 /** A limit: a fixed number, or the device's own measuring range from dw.dim_device. */
 export type RuleLimit = number | 'device.range_max' | 'device.range_min';
@@ -36,7 +41,6 @@ export interface HeartbeatRule {
 
 export type AlertRule = ThresholdRule | HeartbeatRule;
 
-const severities: readonly AlertSeverity[] = ['info', 'warn', 'fail'];
 const durationUnits: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
@@ -50,76 +54,69 @@ export function parseDuration(value: unknown, where: string): number {
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
   const match = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim()) : null;
   if (!match)
-    throw new Error(`${where}: invalid duration ${JSON.stringify(value)}; write e.g. 90s, 5m or 1h`);
+    throw new ConfigError(`${where}: invalid duration ${JSON.stringify(value)}; write e.g. 90s, 5m or 1h`);
   return Number(match[1]) * (durationUnits[match[2]!] ?? 1);
 }
 
-/** Reads and validates an alert rules file (connectors/alert-rules.yaml). Throws one sentence per problem. */
+/** Reads and validates an alert rules file (connectors/alert-rules.yaml). Throws one line per problem. */
 export function loadAlertRules(file: string): AlertRule[] {
   return parseAlertRules(readFileSync(file, 'utf8'), file);
 }
 
-/** Validates alert rules YAML text; `file` only labels the messages. */
+/** A rule as written, once connectors/alert-rules.schema.json has accepted it. */
+interface RuleYaml {
+  name: string;
+  kind: 'threshold' | 'heartbeat';
+  severity?: AlertSeverity;
+  metric: string;
+  above?: RuleLimit;
+  below?: RuleLimit;
+  for?: unknown;
+  clear_for?: unknown;
+  hysteresis?: number;
+  escalate?: { margin?: number; after?: unknown };
+  missed_intervals?: number;
+  default_interval?: unknown;
+}
+
+/**
+ * Validates alert rules YAML text; `file` only labels the messages. The schema checks the shape (keys, kinds,
+ * names, limits); this adds what it cannot say: unique names and durations, each with its line and column.
+ */
 export function parseAlertRules(text: string, file = 'alert-rules.yaml'): AlertRule[] {
-  const doc = parse(text) as { rules?: unknown } | null;
-  if (!doc || !Array.isArray(doc.rules)) throw new Error(`${file}: expected a top-level 'rules:' list`);
+  const doc = validateYaml<{ rules: RuleYaml[] }>(text, file, schema);
   const names = new Set<string>();
-  return doc.rules.map((raw, i) => {
-    const where = `${file}: rules[${i}]`;
-    if (typeof raw !== 'object' || raw === null) throw new Error(`${where}: expected a mapping`);
-    const r = raw as Record<string, unknown>;
-    const name = r.name;
-    if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) {
-      throw new Error(
-        `${where}: 'name' must be snake_case (it becomes part of the alert key and correlation_id)`,
-      );
-    }
-    if (names.has(name)) throw new Error(`${where}: rule name '${name}' is used twice`);
-    names.add(name);
-    const severity = (r.severity ?? 'warn') as AlertSeverity;
-    if (!severities.includes(severity))
-      throw new Error(`${where}: severity must be one of ${severities.join(', ')}`);
+  return doc.value.rules.map((r, i) => {
+    const at = (...path: (string | number)[]) => doc.at(['rules', i, ...path]);
+    if (names.has(r.name)) throw new ConfigError(`${at('name')}: rule name '${r.name}' is used twice`);
+    names.add(r.name);
+    const severity = r.severity ?? 'warn';
     if (r.kind === 'heartbeat') {
-      const missed = Number(r.missed_intervals ?? 3);
-      if (!(missed >= 1)) throw new Error(`${where}: missed_intervals must be at least 1`);
       return {
         kind: 'heartbeat',
-        name,
-        missedIntervals: missed,
+        name: r.name,
+        missedIntervals: r.missed_intervals ?? 3,
         defaultIntervalMs:
-          r.default_interval === undefined
-            ? null
-            : parseDuration(r.default_interval, `${where}.default_interval`),
+          r.default_interval === undefined ? null : parseDuration(r.default_interval, at('default_interval')),
         severity,
       } satisfies HeartbeatRule;
     }
-    if (r.kind !== 'threshold') throw new Error(`${where}: kind must be 'threshold' or 'heartbeat'`);
-    if (typeof r.metric !== 'string' || r.metric === '') throw new Error(`${where}: 'metric' is required`);
-    if ((r.above === undefined) === (r.below === undefined)) {
-      throw new Error(`${where}: give exactly one of 'above' and 'below'`);
-    }
     const direction = r.above !== undefined ? 'above' : 'below';
-    const limit = r.above ?? r.below;
-    if (!(typeof limit === 'number' || limit === 'device.range_max' || limit === 'device.range_min')) {
-      throw new Error(`${where}: '${direction}' must be a number, device.range_max or device.range_min`);
-    }
-    const escalate = (r.escalate ?? {}) as Record<string, unknown>;
-    const hysteresis = Number(r.hysteresis ?? 0);
-    if (!(hysteresis >= 0)) throw new Error(`${where}: hysteresis must be a number ≥ 0`);
     return {
       kind: 'threshold',
-      name,
+      name: r.name,
       metric: r.metric,
       direction,
-      limit,
-      forMs: parseDuration(r.for ?? 0, `${where}.for`),
-      clearForMs: parseDuration(r.clear_for ?? 0, `${where}.clear_for`),
-      hysteresis,
+      // The schema requires exactly one of the two.
+      limit: (r.above ?? r.below)!,
+      forMs: parseDuration(r.for ?? 0, at('for')),
+      clearForMs: parseDuration(r.clear_for ?? 0, at('clear_for')),
+      hysteresis: r.hysteresis ?? 0,
       severity,
       escalate: {
-        margin: escalate.margin === undefined ? null : Number(escalate.margin),
+        margin: r.escalate?.margin ?? null,
         afterMs:
-          escalate.after === undefined ? null : parseDuration(escalate.after, `${where}.escalate.after`),
+          r.escalate?.after === undefined ? null : parseDuration(r.escalate.after, at('escalate', 'after')),
       },
     } satisfies ThresholdRule;
   });

@@ -24,6 +24,8 @@ export {
   type ThresholdRule,
 } from './alert-rules.ts';
 export {
+  type AlertTraceContext,
+  activeTraceContext,
   type RaiseAlertsOptions,
   raiseAlerts,
   retryFailedTickets,

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { Knex } from '../db/index.ts';
 import { type AlertEvent, alertKey, emptyOutcome, type RaiseOutcome } from './alert-events.ts';
 import { type ActiveAlertRow, type FoldedAlert, foldAlertEvents } from './alert-fold.ts';
@@ -17,6 +18,30 @@ const maxNotifyBytes = 7_500;
 export interface RaiseAlertsOptions {
   /** Send the NOTIFY that wakes the ticket delivery; default true. */
   notify?: boolean;
+  /**
+   * The batch may already have been committed (a retry after an error whose outcome is unknown): events the
+   * stored alerts already reflect are skipped and counted as `replayed` (FoldOptions.replay in alert-fold.ts).
+   */
+  replay?: boolean;
+}
+
+/**
+ * The W3C trace context that raised an alert, kept in hub.alert.evidence.trace so the ticket delivery can link
+ * its span to it (src/itsm/ticket-tracing.ts).
+ */
+export interface AlertTraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** The active trace context as W3C headers, or null when no span is active (or no propagator is registered). */
+export function activeTraceContext(): AlertTraceContext | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  if (!carrier.traceparent) return null;
+  return carrier.tracestate
+    ? { traceparent: carrier.traceparent, tracestate: carrier.tracestate }
+    : { traceparent: carrier.traceparent };
 }
 
 /**
@@ -28,6 +53,8 @@ export interface RaiseAlertsOptions {
  * retried on purpose (retryFailedTickets). The batch's keys are locked (advisory locks, in a fixed order),
  * so concurrent writers of the same key serialise; a batch costs a few statements per touched alert, not per
  * event, so a storm of repeats is cheap.
+ *
+ * The active OpenTelemetry context (W3C traceparent) is stored in each touched alert's evidence as `trace`.
  *
  * Returns the counts per outcome; an empty list does nothing. Database errors reject and roll the batch back.
  * Callers: the alert engine (threshold and heartbeat rules), the data-quality detectors, tests and the bench.
@@ -41,6 +68,7 @@ export async function raiseAlerts(
   if (events.length === 0) return outcome;
   const ticketedKeys = new Set<string>();
   const keys = [...new Set(events.map((e) => alertKey(e.deviceId, e.metric, e.rule)))];
+  const traceContext = activeTraceContext();
   await knex.transaction(async (trx) => {
     await trx.raw(
       `SELECT count(pg_advisory_xact_lock(?, h))
@@ -50,8 +78,23 @@ export async function raiseAlerts(
     const active: ActiveAlertRow[] = await trx('hub.alert')
       .whereIn('alert_key', keys)
       .whereNot({ status: 'cleared' })
-      .select('id', 'alert_key', 'status', 'severity', 'evidence', 'ticket_state', 'ticket_sys_id');
-    const touched = foldAlertEvents(events, active, outcome, ticketedKeys);
+      .select(
+        'id',
+        'alert_key',
+        'status',
+        'severity',
+        'evidence',
+        'ticket_state',
+        'ticket_sys_id',
+        'opened_at',
+        'last_seen_at',
+      );
+    const touched = foldAlertEvents(events, active, outcome, ticketedKeys, { replay: options.replay });
+    // Each touched revision remembers the context that wrote it; without one, an older link would mislead.
+    for (const a of touched) {
+      const { trace: _previous, ...rest } = a.evidence;
+      a.evidence = traceContext ? { ...rest, trace: traceContext } : rest;
+    }
     // Updates first: a clear of an existing alert must land before a new alert of the same key is inserted.
     const updates = touched.filter((a) => a.id !== null).map(updateOf);
     if (updates.length > 0) await trx.raw(updateSql, [JSON.stringify(updates)]);

@@ -23,9 +23,32 @@ export interface LoadOutcome {
   inserted: number;
   /** Rows whose (device, metric, timestamp) was already loaded: device re-sends, replays. */
   duplicates: number;
+  /** Of the duplicates, rows whose stored reading was replaced (target.on_conflict: update). */
+  updated: number;
 }
 
+/** How a reading whose (device, metric, time) is already loaded is treated: a mapping's target.on_conflict. */
+export type ConflictPolicy = 'ignore' | 'update';
+
+/** Months whose partition is committed (read from the catalog, never from what a transaction created). */
 const knownMonths = new Set<string>();
+/** Connections whose staging table was created outside any transaction, so no rollback can undo it. */
+const preparedSessions = new WeakSet<pg.ClientBase>();
+
+const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS stage_reading (
+    device_sk bigint, asset_sk bigint, metric_sk smallint, date_key integer, time_key smallint,
+    reading_ts timestamptz, value double precision,
+    quality_code smallint, mapping_id text, mapping_version integer, source_topic text, source_partition integer,
+    source_offset bigint)`;
+
+/**
+ * Creates the staging table on a new pooled connection, before it runs any transaction (call it from the
+ * pool's 'connect' event). Loads on connections that were not prepared create it inside their transaction.
+ */
+export async function prepareLoaderSession(client: pg.ClientBase): Promise<void> {
+  await client.query(STAGING_DDL);
+  preparedSessions.add(client);
+}
 
 /**
  * Loads readings set-based: COPY into a per-session staging table, then one INSERT … ON CONFLICT DO NOTHING
@@ -36,44 +59,59 @@ export async function loadReadings(
   client: pg.PoolClient,
   batchId: number,
   readings: FactReading[],
+  onConflict: ConflictPolicy = 'ignore',
 ): Promise<LoadOutcome> {
-  if (readings.length === 0) return { staged: 0, inserted: 0, duplicates: 0 };
-  await ensureStaging(client);
+  if (readings.length === 0) return { staged: 0, inserted: 0, duplicates: 0, updated: 0 };
+  // Not remembered per connection: a staging table created inside a transaction that rolls back is gone.
+  if (!preparedSessions.has(client)) await client.query(STAGING_DDL);
   await ensurePartitions(client, readings);
   await pipeline(copyText(readings), client.query(copyFrom('COPY stage_reading FROM STDIN')));
-  const inserted = await client.query(
-    `INSERT INTO dw.fact_sensor_reading (device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value,
-       quality_code, batch_id, mapping_id, mapping_version, source_topic, source_partition, source_offset)
-     SELECT device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value, quality_code, $1, mapping_id,
-            mapping_version, source_topic, source_partition, source_offset
-     FROM stage_reading
-     -- One order for every writer: concurrent batches that share keys then wait on each other, never deadlock.
-     ORDER BY device_sk, metric_sk, reading_ts
-     ON CONFLICT DO NOTHING`,
-    [batchId],
-  );
+  let inserted: number;
+  let updated = 0;
+  if (onConflict === 'ignore') {
+    const result = await client.query(
+      `INSERT INTO dw.fact_sensor_reading (device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value,
+         quality_code, batch_id, mapping_id, mapping_version, source_topic, source_partition, source_offset)
+       SELECT device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value, quality_code, $1, mapping_id,
+              mapping_version, source_topic, source_partition, source_offset
+       FROM stage_reading
+       -- One order for every writer: concurrent batches that share keys then wait on each other, never deadlock.
+       ORDER BY device_sk, metric_sk, reading_ts
+       ON CONFLICT DO NOTHING`,
+      [batchId],
+    );
+    inserted = result.rowCount ?? 0;
+  } else {
+    // The last reading of a key in the batch wins; xmax = 0 tells a new row from a replaced one.
+    const result = await client.query<{ inserted: number; updated: number }>(
+      `WITH written AS (
+         INSERT INTO dw.fact_sensor_reading (device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value,
+           quality_code, batch_id, mapping_id, mapping_version, source_topic, source_partition, source_offset)
+         SELECT DISTINCT ON (device_sk, metric_sk, reading_ts) device_sk, asset_sk, metric_sk, date_key, time_key,
+                reading_ts, value, quality_code, $1, mapping_id, mapping_version, source_topic, source_partition,
+                source_offset
+         FROM stage_reading ORDER BY device_sk, metric_sk, reading_ts, source_offset DESC NULLS LAST
+         ON CONFLICT (device_sk, metric_sk, reading_ts) DO UPDATE SET
+           asset_sk = EXCLUDED.asset_sk, value = EXCLUDED.value, quality_code = EXCLUDED.quality_code,
+           batch_id = EXCLUDED.batch_id, mapping_id = EXCLUDED.mapping_id,
+           mapping_version = EXCLUDED.mapping_version, source_topic = EXCLUDED.source_topic,
+           source_partition = EXCLUDED.source_partition, source_offset = EXCLUDED.source_offset
+         RETURNING xmax = 0 AS fresh)
+       SELECT count(*) FILTER (WHERE fresh)::int AS inserted, count(*) FILTER (WHERE NOT fresh)::int AS updated
+       FROM written`,
+      [batchId],
+    );
+    inserted = result.rows[0]!.inserted;
+    updated = result.rows[0]!.updated;
+  }
   await client.query(
     `INSERT INTO hub.rollup_dirty (device_sk, metric_sk, hour_start)
      SELECT DISTINCT device_sk, metric_sk, date_trunc('hour', reading_ts) FROM stage_reading ORDER BY 1, 2, 3
      ON CONFLICT DO NOTHING`,
   );
   await client.query('TRUNCATE stage_reading');
-  const count = inserted.rowCount ?? 0;
-  return { staged: readings.length, inserted: count, duplicates: readings.length - count };
-}
-
-const stagingReady = new WeakSet<pg.PoolClient>();
-
-async function ensureStaging(client: pg.PoolClient): Promise<void> {
-  if (stagingReady.has(client)) return;
-  // A temporary table lives as long as the pooled connection; unlogged, no indexes: the cheapest COPY target.
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS stage_reading (
-      device_sk bigint, asset_sk bigint, metric_sk smallint, date_key integer, time_key smallint,
-      reading_ts timestamptz, value double precision,
-      quality_code smallint, mapping_id text, mapping_version integer, source_topic text, source_partition integer,
-      source_offset bigint)`);
-  await client.query('TRUNCATE stage_reading');
-  stagingReady.add(client);
+  // Replaced readings count with the duplicates: they added no row. The ledger keeps them apart as `updated`.
+  return { staged: readings.length, inserted, duplicates: readings.length - inserted, updated };
 }
 
 /** Creates monthly partitions ahead (this month and the next) and for any month the batch reaches. */
@@ -87,10 +125,20 @@ async function ensurePartitions(client: pg.PoolClient, readings: FactReading[]):
   const from = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
   const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
   for (const r of readings) if (r.tsMs < from || r.tsMs >= to) months.add(monthOf(r.tsMs));
-  for (const m of months) {
-    if (knownMonths.has(m)) continue;
-    await client.query('SELECT dw.ensure_reading_partitions($1::date, $1::date)', [`${m}-01`]);
-    knownMonths.add(m);
+  const unknown = [...months].filter((m) => !knownMonths.has(m));
+  if (unknown.length === 0) return;
+  // Learn from the catalog which months exist. A partition this transaction made itself is not trusted (it may
+  // still roll back) and is left unknown; the months missing are created in this transaction.
+  const { rows } = await client.query<{ month: string }>(
+    `SELECT substr(c.relname, 21, 4) || '-' || substr(c.relname, 25, 2) AS month
+     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'dw.fact_sensor_reading'::regclass AND c.relname ~ '^fact_sensor_reading_[0-9]{6}$'
+       AND c.xmin <> (txid_current() % 4294967296)::text::xid`,
+  );
+  const existing = new Set(rows.map((r) => r.month));
+  for (const m of unknown) {
+    if (existing.has(m)) knownMonths.add(m);
+    else await client.query('SELECT dw.ensure_reading_partitions($1::date, $1::date)', [`${m}-01`]);
   }
 }
 

@@ -1,4 +1,10 @@
 // Public face of the warehouse stage: other stages import from here only.
-export { type FactReading, type LoadOutcome, loadReadings } from './fact-loader.ts';
+export {
+  type ConflictPolicy,
+  type FactReading,
+  type LoadOutcome,
+  loadReadings,
+  prepareLoaderSession,
+} from './fact-loader.ts';
 export { type MigrateAction, type MigrateResult, migrateActions, migrateDatabase } from './migrate.ts';
 export { recomputeDirtyHours } from './rollup.ts';

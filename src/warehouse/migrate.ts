@@ -4,6 +4,7 @@ import * as dwFacts from '../../migrations/20261126000002_dw_facts.ts';
 import * as hubState from '../../migrations/20261126000003_hub_state.ts';
 import * as rollupQueue from '../../migrations/20261126000004_rollup_queue.ts';
 import * as alertTickets from '../../migrations/20261126000005_alert_tickets.ts';
+import * as ingestAccounting from '../../migrations/20261201000000_ingest_accounting.ts';
 import { createKnex, ensureDatabase, type Knex } from '../db/index.ts';
 
 export type MigrateAction = 'up' | 'down' | 'status';
@@ -35,6 +36,7 @@ const migrations: readonly NamedMigration[] = [
   { name: '20261126000003_hub_state', migration: hubState },
   { name: '20261126000004_rollup_queue', migration: rollupQueue },
   { name: '20261126000005_alert_tickets', migration: alertTickets },
+  { name: '20261201000000_ingest_accounting', migration: ingestAccounting },
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -191,7 +191,7 @@ describe('telemetry ingest', () => {
 
     // dlq replay: unchanged records still fail, stay pending and gain no second dead letter …
     const ids = ledger.deadLetters.map((d) => Number(d.id));
-    const ctx = { router: loadFactRouter(readTelemetryConnector()), cache: new ReferenceCache() };
+    const ctx = { router: loadFactRouter(readTelemetryConnector()), cache: new ReferenceCache(db) };
     const first = await replayDeadLetters(db, ctx, { ids });
     expect(first.replayed).toEqual([]);
     expect(first.stillFailing.map((f) => f.code).sort()).toEqual(

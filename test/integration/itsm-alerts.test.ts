@@ -1,8 +1,11 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createKnex, type Knex } from '../../src/db/index.ts';
+import { knexAlertStore } from '../../src/quality/alert-store.ts';
 import {
   type AlertEngine,
   type AlertReading,
+  alertKey,
   createAlertEngine,
   parseAlertRules,
   raiseAlerts,
@@ -65,9 +68,11 @@ async function alertsOf(deviceId: string) {
 }
 
 let engine: AlertEngine;
+let databaseUrl: string;
 
 beforeAll(async () => {
-  knex = createKnex(await recreateItsmDatabase(inject('serverUrl')), 4);
+  databaseUrl = await recreateItsmDatabase(inject('serverUrl'));
+  knex = createKnex(databaseUrl, 4);
 });
 
 beforeEach(async () => {
@@ -235,5 +240,91 @@ describe('alert engine', () => {
       revision: 3,
       ticket_state: 'pending',
     });
+  });
+
+  it('evaluates concurrent batches in call order, though the first waits longer for PostgreSQL', async () => {
+    await addDevice('dev-o', 80);
+    await addDevice('dev-s', 80);
+    // The first call's device lookup is held back: unordered, the second batch (back to normal) would be
+    // applied first and the first batch's older readings ignored, so the alert would never open.
+    const real = knexAlertStore(knex);
+    let calls = 0;
+    const slowFirst = createAlertEngine({
+      rules,
+      store: {
+        ...real,
+        devices: async (ids) => {
+          if (calls++ === 0) await new Promise((r) => setTimeout(r, 150));
+          return real.devices(ids);
+        },
+      },
+    });
+    const results = await Promise.all([
+      slowFirst.evaluateReadings(series('dev-o', 0, 6, 85)),
+      slowFirst.evaluateReadings(series('dev-o', 6, 12, 70)),
+    ]);
+    expect(results.map((o) => [o.opened, o.cleared])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    await engine.evaluateReadings(series('dev-s', 0, 6, 85));
+    await engine.evaluateReadings(series('dev-s', 6, 12, 70));
+    const shape = (rows: Array<Record<string, unknown>>) =>
+      rows.map((r) => [
+        r.status,
+        r.revision,
+        (r.opened_at as Date).getTime(),
+        (r.cleared_at as Date).getTime(),
+      ]);
+    expect(shape(await alertsOf('dev-o'))).toEqual(shape(await alertsOf('dev-s')));
+    expect(shape(await alertsOf('dev-o'))).toEqual([['cleared', 2, at(5).getTime(), at(8).getTime()]]);
+  });
+
+  it('loses no alert when its write is cut off (backend terminated mid-transaction): it is retried', async () => {
+    await addDevice('dev-t', 80);
+    const key = alertKey('dev-t', 'temperature', 'temperature_high');
+    // Hold the key's advisory lock (raise-alerts.ts, class 0x414c) so the write waits inside its transaction,
+    // then terminate that backend the way a PostgreSQL restart or failover would.
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('SELECT pg_advisory_lock($1, hashtext($2))', [0x414c, key]);
+      const retrying = createAlertEngine({ knex, rules, retryDelayMs: 50 });
+      const written = retrying.evaluateReadings(series('dev-t', 0, 6, 85));
+      let terminated = 0;
+      const deadline = Date.now() + 20_000;
+      while (terminated === 0) {
+        if (Date.now() > deadline) throw new Error('the alert write never waited for the advisory lock');
+        const { rows } = await blocker.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+              AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'`,
+        );
+        terminated = rows.length;
+        if (terminated === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+      await blocker.query('SELECT pg_advisory_unlock($1, hashtext($2))', [0x414c, key]);
+      const outcome = await written;
+      expect(outcome.opened).toBe(1);
+    } finally {
+      await blocker.end();
+    }
+    const rows = await alertsOf('dev-t');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ alert_key: key, status: 'open', revision: 1, ticket_state: 'pending' });
+  });
+
+  it('stop() waits for the queued evaluations to be written, then refuses new ones', async () => {
+    const devices = ['dev-q1', 'dev-q2', 'dev-q3'];
+    for (const d of devices) await addDevice(d, 80);
+    const written = devices.map((d) => engine.evaluateReadings(series(d, 0, 6, 85)));
+    expect(engine.queued).toBe(3);
+    await engine.stop();
+    const rows = await knex('hub.alert').whereIn('device_id', devices).select('device_id', 'status');
+    expect(rows.map((r) => r.device_id).sort()).toEqual(devices);
+    expect((await Promise.all(written)).map((o) => o.opened)).toEqual([1, 1, 1]);
+    await expect(engine.evaluateReadings(series('dev-q1', 6, 7, 85))).rejects.toThrow(
+      /alert engine is stopped/,
+    );
   });
 });

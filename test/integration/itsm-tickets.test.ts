@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -10,7 +13,12 @@ import {
   type ServiceNowEmulatorOptions,
   startServiceNowEmulator,
 } from '../../src/devtools/servicenow/index.ts';
-import { startTicketDelivery, type TicketDelivery, type TicketSettings } from '../../src/itsm/index.ts';
+import {
+  startTicketDelivery,
+  type TicketDelivery,
+  type TicketSettings,
+  ticketJobId,
+} from '../../src/itsm/index.ts';
 import { metricsRegistry } from '../../src/observability/index.ts';
 import { type AlertEvent, raiseAlerts } from '../../src/quality/index.ts';
 import { recreateItsmDatabase } from '../support/itsm-database.ts';
@@ -213,8 +221,9 @@ describe('ticket delivery', () => {
     expect(incidentsOf('lost-1')).toHaveLength(1);
   });
 
-  it('a Redis FLUSHDB in the middle of delivery loses nothing and duplicates nothing', async () => {
-    await start({ rateLimit: { limit: 60 } });
+  it('a Redis FLUSHDB in the middle of delivery loses nothing, duplicates nothing, and delivery resumes within seconds', async () => {
+    // The periodic reconcile pass is 30 s away: only the loss detection can resume delivery in time.
+    await start({ rateLimit: { limit: 60 } }, { reconcileIntervalMs: 30_000 });
     const storm = buildStorm({
       keys: 100,
       perKey: 3,
@@ -228,10 +237,54 @@ describe('ticket delivery', () => {
     await redis.quit();
     const acknowledgedAtFlush = (await knex('hub.alert').where({ ticket_state: 'acknowledged' })).length;
     expect(acknowledgedAtFlush).toBeLessThan(100);
-    await waitFor('everything delivered after the flush', allDelivered, 60_000);
+    await waitFor('everything delivered after the flush', allDelivered, 20_000);
     const check = checkStorm(sn!, storm, 3);
     expect(check.problems).toEqual([]);
     expect(check).toMatchObject({ incidents: 100, duplicates: 0, lost: 0 });
+
+    const lines = logLines.map(
+      (l) => JSON.parse(l) as Record<string, unknown> & { level: number; msg: string },
+    );
+    expect(lines.filter((l) => l.msg.startsWith('the ticket queue is gone from Redis'))).toHaveLength(1);
+    // Jobs running at the flush finish into missing keys: each is one warning naming its alert key.
+    const keys = new Map(
+      storm.keys.map((k) => {
+        const key = `${k.deviceId}:temperature:temperature_high`;
+        return [ticketJobId(key), key];
+      }),
+    );
+    const lost = lines.filter((l) => typeof l.err === 'string' && /^Missing (key|lock) for job/.test(l.err));
+    expect(lines.filter((l) => l.msg.startsWith('a ticket job vanished'))).toEqual([]);
+    for (const l of lost) {
+      expect(l.level).toBe(40);
+      expect(l.key).toBe(keys.get(String(l.jobId)));
+      expect(l.msg).toContain(String(l.key));
+    }
+    expect(new Set(lost.map((l) => l.jobId)).size).toBe(lost.length);
+  });
+
+  it('a ServiceNow outage is one warning when it starts and one info line when it ends, not one per retry', async () => {
+    await start({ faults: { serverError: { rate: 1 } } });
+    await raiseAlerts(
+      knex,
+      Array.from({ length: 20 }, (_, i) => raise(`outage-${i}`)),
+    );
+    await waitFor('many failed attempts', async () => (sn!.stats().byFault.serverError ?? 0) >= 60);
+    sn!.setFaults({});
+    await waitFor('delivered after the outage', allDelivered);
+    await waitFor('the recovery line', async () =>
+      logLines.some((l) => l.includes('ServiceNow answers again')),
+    );
+    const lines = logLines.map(
+      (l) => JSON.parse(l) as Record<string, unknown> & { level: number; msg: string },
+    );
+    const warnings = lines.filter((l) => l.level === 40);
+    expect(warnings.map((l) => l.msg)).toEqual([expect.stringMatching(/^ServiceNow is failing/)]);
+    const recovered = lines.filter((l) => l.msg.startsWith('ServiceNow answers again'));
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]).toMatchObject({ level: 30, condition: 'ServiceNow' });
+    expect(recovered[0]!.failures).toBeGreaterThanOrEqual(60);
+    expect(incidentsOf('outage-0')).toHaveLength(1);
   });
 
   it('treats an HTML maintenance page (HTTP 200) and 5xx as failures, retried with exponential backoff', async () => {
@@ -324,7 +377,12 @@ describe('ticket delivery', () => {
     expect(all.filter((i) => i.state === '1')).toHaveLength(1);
   });
 
-  it('refreshes an expired OAuth token mid-run without failing anything', async () => {
+  it('refreshes an expired OAuth token mid-run without failing anything, and counts token requests', async () => {
+    // Incident POSTs answer 201: every POST answered 200 is a token request.
+    const tokensBefore = await metricValue('hub_servicenow_requests_total', {
+      method: 'POST',
+      status: '200',
+    });
     await start({}, {}, { mode: 'oauth' });
     const storm = buildStorm({
       keys: 30,
@@ -340,6 +398,12 @@ describe('ticket delivery', () => {
     const stats = sn!.stats();
     expect(stats.byStatus['401']).toBeGreaterThan(0);
     expect(stats.byRoute['POST /oauth_token.do']).toBeGreaterThanOrEqual(2);
+    const tokenAnswers = sn!
+      .requests()
+      .filter((r) => r.route === 'POST /oauth_token.do' && r.status === 200).length;
+    expect(await metricValue('hub_servicenow_requests_total', { method: 'POST', status: '200' })).toBe(
+      tokensBefore + tokenAnswers,
+    );
     const check = checkStorm(sn!, storm, 4);
     expect(check.problems).toEqual([]);
     expect(check).toMatchObject({ incidents: 30, duplicates: 0, lost: 0 });
@@ -429,5 +493,44 @@ describe('ticket delivery', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.state).toBe('Closed');
     expect(sn!.records('incident')).toHaveLength(0);
+  });
+
+  it('traces each delivery job in a span linked to the trace that raised the alert', async () => {
+    const exporter = new InMemorySpanExporter();
+    const sdk = new NodeSDK({
+      serviceName: 'iot-hub-test',
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      instrumentations: [],
+    });
+    sdk.start();
+    try {
+      await start();
+      const raised = await trace.getTracer('test').startActiveSpan('ingest batch', async (span) => {
+        await raiseAlerts(knex, [raise('trace-1')]);
+        span.end();
+        return span.spanContext();
+      });
+      await waitFor('delivered', allDelivered);
+      const row = await alertRow('trace-1');
+      expect(row.evidence.trace).toEqual({ traceparent: `00-${raised.traceId}-${raised.spanId}-01` });
+      const key = 'trace-1:temperature:temperature_high';
+      const delivery = () =>
+        exporter
+          .getFinishedSpans()
+          .find((s) => s.name === 'ticket delivery' && s.attributes['iot_hub.alert.key'] === key);
+      await waitFor('the delivery span', async () => delivery() !== undefined);
+      const span = delivery()!;
+      expect(span.kind).toBe(SpanKind.CONSUMER);
+      expect(span.attributes).toMatchObject({
+        'iot_hub.ticket.correlation_id': correlationOf('trace-1'),
+        'iot_hub.ticket.action': 'create',
+        'messaging.message.id': ticketJobId(key),
+      });
+      expect(span.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+        [raised.traceId, raised.spanId],
+      ]);
+    } finally {
+      await sdk.shutdown();
+    }
   });
 });

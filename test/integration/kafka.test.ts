@@ -1,6 +1,14 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKafka, type HubAdmin, type HubMessage } from '../../src/kafka/index.ts';
+import {
+  createKafka,
+  groupDefaults,
+  type HubAdmin,
+  type HubConsumer,
+  type HubMessage,
+} from '../../src/kafka/index.ts';
 
 // kafkajs 2.2.4 against the real Kafka 4.1 broker: the smoke test the reference asks for (produce with and without
 // gzip, a consumer group from the beginning, committed offsets, topic deletion). Any UNSUPPORTED_VERSION fails here.
@@ -96,5 +104,112 @@ describe('kafka client against the real broker', () => {
     await admin.deleteGroups([groupId]);
     await admin.deleteTopics([topic]);
     expect(await admin.listTopics()).not.toContain(topic);
+  });
+});
+
+// How fast partitions move to the surviving member of a group: at once (a heartbeat or a fetch wait) when a member
+// leaves cleanly, after the session timeout when it dies without leaving.
+describe('consumer group hand-over', () => {
+  const brokers = inject('kafkaBrokers');
+  const kafka = createKafka({ brokers, clientId: 'test-handover' });
+  const topic = `test.handover.${randomUUID().slice(0, 8)}`;
+  const groups: string[] = [];
+  let admin: HubAdmin;
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    await admin.ensureTopics([{ topic, partitions: 3 }]);
+  });
+  afterAll(async () => {
+    await admin.deleteGroups(groups).catch(() => {});
+    await admin.deleteTopics([topic]);
+    await admin.disconnect();
+  });
+
+  const owned = (c: HubConsumer) => c.assignment()[topic]?.length ?? 0;
+  async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<number> {
+    const started = performance.now();
+    while (!ok()) {
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return performance.now() - started;
+  }
+  async function member(groupId: string): Promise<HubConsumer> {
+    const c = kafka.consumer({ groupId });
+    await c.connect();
+    await c.subscribe([topic]);
+    await c.run(async () => {});
+    return c;
+  }
+
+  it('a member that stops cleanly leaves the group, and the other takes its partitions within seconds', async () => {
+    const groupId = `test-handover-${randomUUID().slice(0, 8)}`;
+    groups.push(groupId);
+    const a = await member(groupId);
+    await until('the first member owns all partitions', () => owned(a) === 3);
+    const b = await member(groupId);
+    await until('the partitions are shared', () => owned(b) > 0 && owned(a) + owned(b) === 3);
+    const started = performance.now();
+    await a.stop();
+    await a.disconnect();
+    await until('the survivor owns all partitions', () => owned(b) === 3);
+    const ms = performance.now() - started;
+    process.stderr.write(`[hand-over] clean stop: survivor owns all partitions after ${ms.toFixed(0)} ms\n`);
+    expect(a.health().state).toBe('stopped');
+    expect(ms).toBeLessThan(5000);
+    await b.stop();
+    await b.disconnect();
+  });
+
+  it('a member killed without leaving loses its partitions after the session timeout', async () => {
+    const groupId = `test-handover-${randomUUID().slice(0, 8)}`;
+    groups.push(groupId);
+    const kafkaModule = fileURLToPath(new URL('../../src/kafka/index.ts', import.meta.url));
+    // The doomed member runs in its own process so SIGKILL stops it with no LeaveGroup, as a crash would.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { createKafka } = await import(${JSON.stringify(kafkaModule)});
+         const c = createKafka({ brokers: ${JSON.stringify(brokers)}, clientId: 'test-handover-child' })
+           .consumer({ groupId: ${JSON.stringify(groupId)} });
+         c.onAssigned((a) => process.stdout.write('assigned ' + (a[${JSON.stringify(topic)}]?.length ?? 0) + '\\n'));
+         await c.connect();
+         await c.subscribe([${JSON.stringify(topic)}]);
+         await c.run(async () => {});`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let childOwns = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      const last = d.toString().trim().split('\n').at(-1)?.split(' ')[1];
+      if (last !== undefined) childOwns = Number(last);
+    });
+    try {
+      await until('the child owns all partitions', () => childOwns === 3);
+      const b = await member(groupId);
+      await until('the partitions are shared', () => owned(b) > 0 && owned(b) + childOwns === 3);
+      const exited = new Promise((r) => child.once('exit', r));
+      const started = performance.now();
+      child.kill('SIGKILL');
+      await exited;
+      await until('the survivor owns all partitions', () => owned(b) === 3);
+      const ms = performance.now() - started;
+      process.stderr.write(
+        `[hand-over] killed member: survivor owns all partitions after ${ms.toFixed(0)} ms ` +
+          `(sessionTimeout ${groupDefaults.sessionTimeoutMs} ms)\n`,
+      );
+      // The coordinator notices the silence after sessionTimeout; then a heartbeat and a rejoin.
+      expect(ms).toBeGreaterThan(groupDefaults.sessionTimeoutMs / 2);
+      expect(ms).toBeLessThan(groupDefaults.sessionTimeoutMs + 5000);
+      await b.stop();
+      await b.disconnect();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

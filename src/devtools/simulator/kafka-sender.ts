@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HubProducer, OutgoingMessage } from '../../kafka/index.ts';
+import { newTraceparent } from '../../observability/propagation.ts';
 import type { SimRecord } from './telemetry-stream.ts';
 
 export interface SendOptions {
@@ -41,10 +42,12 @@ export async function sendRecords(
     if (!batch?.length) return;
     buffers.set(topic, []);
     await inFlight.get(topic); // keep per-topic order
+    // A fresh trace per message, as a traced gateway would start one per send: the hub's batch spans link
+    // to these (docs/observability.md). Added here, not in the generator, which stays a pure function.
     const messages: OutgoingMessage[] = batch.map((r) => ({
       key: r.key,
       value: r.value,
-      headers: r.headers,
+      headers: { ...r.headers, traceparent: newTraceparent() },
     }));
     const send = producer
       .send(topic, messages, { compression: options.compression })

@@ -149,7 +149,8 @@ export function* generateTelemetry(plan: TelemetryPlan): Generator<SimRecord> {
         const sent = send(outgoing.record, tsMs);
         yield sent;
         if (outgoing.duplicateAtMs !== null) {
-          // An exact re-send: same key, bytes and headers (x-sim-seq of the original included).
+          // An exact re-send: same key, bytes and headers (x-sim-seq of the original included); only the
+          // traceparent the sender adds is new, as for any send.
           pending.push(outgoing.duplicateAtMs, {
             ...outgoing.record,
             seqHeader: sent.seq,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { MappingErrorCode } from '../errors.ts';
 import { ExpressionFault } from '../expression/fault.ts';
 import type { FunctionSpec } from './function-spec.ts';
+import { jsonText } from './value-text.ts';
 
 const ALGORITHMS = ['sha256', 'sha1', 'md5'];
 
@@ -19,7 +20,7 @@ export const hash: FunctionSpec = {
     { name: 'length', literal: true, namedOnly: true },
   ],
   variadic: true,
-  compile([value, algorithmArg, lengthArg], _site, rest) {
+  compile([value, algorithmArg, lengthArg], site, rest) {
     const algorithm = algorithmArg ? algorithmArg.constant!.value : 'sha256';
     if (typeof algorithm !== 'string' || !ALGORITHMS.includes(algorithm)) {
       throw new ExpressionFault(
@@ -41,7 +42,8 @@ export const hash: FunctionSpec = {
       const text = readers
         .map((read) => {
           const v = read(s);
-          return v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+          if (v === null || v === undefined) return '';
+          return typeof v === 'string' ? v : jsonText(v, 'hash', site.pos);
         })
         .join('\u001f');
       const digest = createHash(algorithm).update(text).digest('hex');

@@ -2,6 +2,7 @@ import { MappingErrorCode } from '../errors.ts';
 import { describeValue, ExpressionFault } from '../expression/fault.ts';
 import type { Evaluator } from '../expression/scope.ts';
 import type { CompiledArg, FunctionSpec } from './function-spec.ts';
+import { jsonText } from './value-text.ts';
 
 function stringFunction(name: string, transform: (text: string) => string): FunctionSpec {
   return {
@@ -29,17 +30,20 @@ export const lower = stringFunction('lower', (t) => t.toLowerCase());
 export const upper = stringFunction('upper', (t) => t.toUpperCase());
 export const trim = stringFunction('trim', (t) => t.trim());
 
-/** to_string(value) → text: numbers and booleans in their JSON form, objects as JSON; null gives null. */
+/**
+ * to_string(value) → text: numbers and booleans in their JSON form, objects as JSON; null gives null.
+ * A value nested too deeply to stringify is VALUE_TOO_DEEP.
+ */
 export const toText: FunctionSpec = {
   name: 'to_string',
   signature: 'to_string(value)',
   params: [{ name: 'value', required: true }],
-  compile([value]) {
+  compile([value], site) {
     const read = value!.evaluate;
     return (s) => {
       const v = read(s);
       if (v === null || v === undefined) return null;
-      return typeof v === 'string' ? v : JSON.stringify(v);
+      return typeof v === 'string' ? v : jsonText(v, 'to_string', site.pos);
     };
   },
 };
@@ -73,7 +77,7 @@ export const format: FunctionSpec = {
   params: [{ name: 'template', required: true, literal: true }],
   variadic: true,
   openNamed: true,
-  compile([templateArg], _site, rest, named) {
+  compile([templateArg], site, rest, named) {
     const template = templateArg!.constant!.value;
     if (typeof template !== 'string') {
       throw new ExpressionFault(
@@ -85,7 +89,7 @@ export const format: FunctionSpec = {
     const parts = splitTemplate(template, templateArg!, rest, named);
     return (s) => {
       let out = '';
-      for (const part of parts) out += typeof part === 'string' ? part : textOf(part(s));
+      for (const part of parts) out += typeof part === 'string' ? part : textOf(part(s), site.pos);
       return out;
     };
   },
@@ -119,7 +123,7 @@ function splitTemplate(
   return parts.filter((p) => p !== '');
 }
 
-function textOf(v: unknown): string {
+function textOf(v: unknown, pos: number): string {
   if (v === null || v === undefined) return '';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  return typeof v === 'string' ? v : jsonText(v, 'format', pos);
 }

@@ -2,7 +2,7 @@ import { MappingErrorCode } from '../errors.ts';
 import { describeValue, ExpressionFault } from '../expression/fault.ts';
 import type { Evaluator } from '../expression/scope.ts';
 import type { CompiledArg, FunctionSpec } from './function-spec.ts';
-import { isKnownTimeZone, zoneOffsetMs } from './time-zone.ts';
+import { canonicalTimeZone, timeZoneProblem, zoneOffsetMs } from './time-zone.ts';
 import { compileTimestampPattern, isCanonicalIso, isoToMs, msToIso } from './timestamp-parse.ts';
 
 const NAMED_FORMATS = ['auto', 'iso8601', 'epoch_ms', 'epoch_s'];
@@ -111,20 +111,25 @@ function compileCalendarPart(
   };
 }
 
-/** A tz argument: checked at compile time when literal, per record otherwise; null when absent. */
+/**
+ * A tz argument, as its canonical spelling: checked at compile time when literal, per record otherwise;
+ * null when absent. Names are case-insensitive ("europe/berlin" is Europe/Berlin).
+ */
 function compileZone(arg: CompiledArg | undefined): (s: Parameters<Evaluator>[0]) => string | null {
   if (!arg) return () => null;
   if (arg.constant) {
     const zone = arg.constant.value;
-    if (typeof zone !== 'string' || !isKnownTimeZone(zone)) throw unknownZone(zone, arg.pos);
-    return () => zone;
+    const canonical = typeof zone === 'string' ? canonicalTimeZone(zone) : null;
+    if (canonical === null) throw unknownZone(zone, arg.pos);
+    return () => canonical;
   }
   const read = arg.evaluate;
   return (s) => {
     const zone = read(s);
     if (zone === null || zone === undefined) return null;
-    if (typeof zone !== 'string' || !isKnownTimeZone(zone)) throw unknownZone(zone, arg.pos);
-    return zone;
+    const canonical = typeof zone === 'string' ? canonicalTimeZone(zone) : null;
+    if (canonical === null) throw unknownZone(zone, arg.pos);
+    return canonical;
   };
 }
 
@@ -134,9 +139,10 @@ function fromEpoch(n: number, scale: number, original: unknown, pos: number): st
 }
 
 function unknownZone(zone: unknown, pos: number): ExpressionFault {
+  const problem = typeof zone === 'string' ? timeZoneProblem(zone) : null;
   return fault(
     MappingErrorCode.UNKNOWN_TIME_ZONE,
-    `unknown time zone ${describeValue(zone)}; use "UTC", an offset like "+02:00", or an IANA zone like "Europe/Berlin"`,
+    `unknown time zone ${describeValue(zone)}${problem ? ` (${problem})` : ''}; use "UTC", an offset like "+02:00", or an IANA zone like "Europe/Berlin"`,
     pos,
   );
 }

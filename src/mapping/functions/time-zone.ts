@@ -1,19 +1,73 @@
+import { LruCache } from '../lru-cache.ts';
+
 /**
  * Time zone offsets through Intl (the ICU data Node ships), so IANA zones and their DST rules come from
- * a maintained source rather than a table of ours. Formatters are cached per zone.
+ * a maintained source rather than a table of ours. Zone names come from payloads, so every cache here is
+ * bounded: spellings map to one canonical name (Intl zone names are case-insensitive, so "europe/BERLIN"
+ * and "Europe/Berlin" share one formatter), and both caches are small LRUs.
  */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
 
-/** Whether `zone` is UTC, a fixed offset (+02:00) or an IANA zone Node knows. */
-export function isKnownTimeZone(zone: string): boolean {
-  if (zone === 'UTC' || zone === 'Z' || FIXED_OFFSET.test(zone)) return true;
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
+/** Fixed offsets: +02:00, +0200, -05:30. */
+const FIXED_OFFSET = /^([+-])(\d{2}):?(\d{2})$/;
+/** What an IANA name can be made of; anything else is refused before it reaches ICU. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
+
+/**
+ * The offsets accepted, in minutes east of UTC: UTC−12:00 to UTC+14:00, the range civil time uses
+ * (Baker Island to Kiribati). RFC 3339 also asks minutes 00–59. Anything outside is a typo or garbage.
+ */
+export const MIN_OFFSET_MINUTES = -12 * 60;
+export const MAX_OFFSET_MINUTES = 14 * 60;
+
+/** Spelling → canonical name, or null when unknown. Bounded: 40,000 spellings of one zone stay 256 entries. */
+const canonicalNames = new LruCache<string, string | null>(256);
+/** Lower-case alias or unknown name → what Intl made of it, so other spellings skip the slow Intl path. */
+const resolvedAliases = new LruCache<string, string | null>(256);
+/** Canonical IANA name → formatter. Each formatter holds native ICU memory, so keep few. */
+const formatters = new LruCache<string, Intl.DateTimeFormat>(64);
+let namesByLowerCase: Map<string, string> | null = null;
+
+/** The offset in minutes of +hh:mm / -hhmm, or null when it is not an offset or is out of range. */
+export function fixedOffsetMinutes(sign: string, hh: number, mm: number): number | null {
+  if (mm > 59) return null;
+  const minutes = (sign === '-' ? -1 : 1) * (hh * 60 + mm);
+  return minutes < MIN_OFFSET_MINUTES || minutes > MAX_OFFSET_MINUTES ? null : minutes;
+}
+
+/**
+ * The canonical spelling of a tz argument: "UTC", an offset as "+hh:mm", or the IANA name as ICU spells
+ * it ("Europe/Berlin"); null when Node does not know it.
+ */
+export function canonicalTimeZone(zone: string): string | null {
+  if (zone === 'UTC' || zone === 'Z') return 'UTC';
+  const fixed = FIXED_OFFSET.exec(zone);
+  if (fixed) {
+    const minutes = fixedOffsetMinutes(fixed[1]!, Number(fixed[2]), Number(fixed[3]));
+    return minutes === null ? null : `${fixed[1]}${fixed[2]}:${fixed[3]}`;
   }
+  if (!ZONE_NAME.test(zone)) return null;
+  const cached = canonicalNames.get(zone);
+  if (cached !== undefined) return cached;
+  const canonical = resolveName(zone);
+  canonicalNames.set(zone, canonical);
+  return canonical;
+}
+
+/** Whether `zone` is UTC, a fixed offset in range (+02:00) or an IANA zone Node knows. */
+export function isKnownTimeZone(zone: string): boolean {
+  return canonicalTimeZone(zone) !== null;
+}
+
+/** Why `zone` is not a time zone, for UNKNOWN_TIME_ZONE messages; null when it is merely unknown. */
+export function timeZoneProblem(zone: string): string | null {
+  const fixed = FIXED_OFFSET.exec(zone);
+  if (fixed) {
+    return Number(fixed[3]) > 59
+      ? `offset ${zone} has more than 59 minutes`
+      : `offset ${zone} is outside -12:00..+14:00`;
+  }
+  if (!ZONE_NAME.test(zone)) return 'not a time zone name: at most 64 letters, digits, _ + - and /';
+  return null;
 }
 
 /** Offset of `zone` from UTC at instant `utcMs`, in milliseconds (east positive). */
@@ -49,11 +103,35 @@ export function localToUtcMs(localAsUtcMs: number, zone: string): number {
   return best ?? localAsUtcMs - before;
 }
 
+/** Entries in the zone caches, for tests that check they stay bounded. */
+export function timeZoneCacheSizes(): { names: number; aliases: number; formatters: number } {
+  return { names: canonicalNames.size, aliases: resolvedAliases.size, formatters: formatters.size };
+}
+
+// A zone name in any case → ICU's spelling: the list of canonical zones first (no ICU object needed),
+// then Intl itself for aliases such as US/Eastern (ICU names their canonical zone).
+function resolveName(zone: string): string | null {
+  namesByLowerCase ??= new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
+  const lower = zone.toLowerCase();
+  const known = namesByLowerCase.get(lower) ?? resolvedAliases.get(lower);
+  if (known !== undefined) return known;
+  let resolved: string | null;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    resolved = null;
+  }
+  resolvedAliases.set(lower, resolved);
+  return resolved;
+}
+
 function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
+  const canonical = canonicalTimeZone(zone);
+  if (canonical === null) throw new RangeError(`unknown time zone ${JSON.stringify(zone)}`);
+  let f = formatters.get(canonical);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
+      timeZone: canonical,
       hourCycle: 'h23',
       year: 'numeric',
       month: 'numeric',
@@ -62,7 +140,7 @@ function formatter(zone: string): Intl.DateTimeFormat {
       minute: 'numeric',
       second: 'numeric',
     });
-    formatters.set(zone, f);
+    formatters.set(canonical, f);
   }
   return f;
 }

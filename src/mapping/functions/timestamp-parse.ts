@@ -1,6 +1,6 @@
 import { MappingErrorCode } from '../errors.ts';
 import { describeValue, ExpressionFault } from '../expression/fault.ts';
-import { localToUtcMs } from './time-zone.ts';
+import { fixedOffsetMinutes, localToUtcMs } from './time-zone.ts';
 
 // Timestamps leave the mapper as ISO-8601 UTC strings with milliseconds (2026-08-20T10:15:30.123Z):
 // readable in tests and dead letters, sortable as text, and accepted by PostgreSQL timestamptz as is.
@@ -64,7 +64,7 @@ export function isoToMs(text: string, tz: string | null, pos: number): number {
   }
   const millis = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0;
   const local = Date.UTC(fields[0], fields[1] - 1, fields[2], fields[3], fields[4], fields[5], millis);
-  if (zone) return local - offsetOf(zone);
+  if (zone) return local - offsetOf(zone, text, pos);
   if (tz === null) {
     throw new ExpressionFault(
       MappingErrorCode.NAIVE_TIMESTAMP,
@@ -138,12 +138,23 @@ export function msToIso(ms: number, pos: number): string {
   return new Date(ms).toISOString();
 }
 
-function offsetOf(zone: string): number {
+// The offset of a timestamp's zone designator in ms. RFC 3339 minutes (00–59) and the range civil time
+// uses (−12:00..+14:00, see time-zone.ts); "+25:00" or "+14:61" is NOT_A_TIMESTAMP, not a silent shift.
+function offsetOf(zone: string, text: string, pos: number): number {
   if (zone === 'Z' || zone === 'z') return 0;
-  const sign = zone[0] === '-' ? -1 : 1;
-  const hh = Number(zone.slice(1, 3));
-  const mm = zone.length > 3 ? Number(zone.slice(-2)) : 0;
-  return sign * (hh * 60 + mm) * 60_000;
+  const minutes = fixedOffsetMinutes(
+    zone[0]!,
+    Number(zone.slice(1, 3)),
+    zone.length > 3 ? Number(zone.slice(-2)) : 0,
+  );
+  if (minutes === null) {
+    throw new ExpressionFault(
+      MappingErrorCode.NOT_A_TIMESTAMP,
+      `${describeValue(text)} has the offset ${zone}, which is not valid; offsets run from -12:00 to +14:00 with minutes 00–59`,
+      pos,
+    );
+  }
+  return minutes * 60_000;
 }
 
 function digits(text: string, start: number, length: number): number {

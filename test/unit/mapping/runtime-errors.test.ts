@@ -178,7 +178,12 @@ describe('other runtime errors a person sees', () => {
       ['d', 1],
       ['d', 2],
     ]);
-    expect(mapping.map({ id: 'd', readings: [] })).toEqual({ rows: [], errors: [], deadLetter: null });
+    expect(mapping.map({ id: 'd', readings: [] })).toEqual({
+      rows: [],
+      rowElements: [],
+      errors: [],
+      deadLetter: null,
+    });
   });
 
   it('explode on something that is not an array dead-letters the message', () => {
