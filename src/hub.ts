@@ -3,7 +3,7 @@ import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
 import { type IngestHook, type RunningIngest, startIngest } from './ingest/index.ts';
 import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
-import { createKafka } from './kafka/index.ts';
+import { createKafka, silenceKafkajsTimeoutWarning } from './kafka/index.ts';
 import {
   createLogger,
   type HubHttpServer,
@@ -54,7 +54,7 @@ export class HubStartError extends Error {
  */
 export async function startHub(config: HubConfig, stages: HubStages = {}): Promise<RunningHub> {
   const logger = createLogger(config.log.level);
-  const stops: { name: string; stop: () => Promise<unknown> | void }[] = [];
+  const stops: { name: string; stop: () => unknown }[] = [];
   const stopAll = async () => {
     for (const { name, stop } of stops.reverse()) {
       try {
@@ -66,6 +66,7 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     stops.length = 0;
   };
   let stage = 'database migration';
+  silenceKafkajsTimeoutWarning();
   try {
     // Migrating on start keeps `iot-hub start` a one-step command; a no-op on an up-to-date database.
     const migrated = await migrateDatabase(config.database.url, 'up');
@@ -73,13 +74,14 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     stage = 'tracing';
     const tracing = startTracing();
     stops.push({ name: 'tracing', stop: stopTracing });
-    const db = createKnex(config.database.url, config.database.poolMax);
+    const db = createKnex(config.database.url, { poolMax: config.database.poolMax, logger, name: 'hub' });
     stops.push({ name: 'database pool', stop: () => db.destroy() });
     const kafkaAdmin = createKafka({
       brokers: config.kafka.brokers,
       clientId: `${config.kafka.clientId}-health`,
       retries: 0,
       logLevel: 'nothing',
+      logger,
     }).admin();
     stops.push({ name: 'kafka health client', stop: () => kafkaAdmin.disconnect().catch(() => {}) });
     const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -108,7 +110,9 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
           const health = ingest?.consumer.health();
           if (!health) throw new Error('not started');
           if (health.state !== 'running')
-            throw new Error(`${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`);
+            throw new Error(
+              `${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`,
+            );
         },
       },
     ];
@@ -127,7 +131,9 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       stops.push({ name: 'alert rules', stop: () => engine.stop() });
       // Heartbeat loss is the absence of data, so it needs a clock of its own.
       const heartbeat = setInterval(() => {
-        engine.checkHeartbeats().catch((err: unknown) => logger.warn({ err }, 'heartbeat check failed; will retry'));
+        engine
+          .checkHeartbeats()
+          .catch((err: unknown) => logger.warn({ err }, 'heartbeat check failed; will retry'));
       }, 60_000);
       heartbeat.unref();
       stops.push({ name: 'heartbeat timer', stop: () => clearInterval(heartbeat) });

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { loadConfig } from '../config/index.ts';
+import { createPool } from '../db/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
-import { createLogger } from '../observability/index.ts';
 import {
   createIngestPool,
   listDeadLetters,
@@ -10,6 +9,7 @@ import {
   readTelemetryConnector,
   replayDeadLetters,
 } from '../ingest/index.ts';
+import { createLogger } from '../observability/index.ts';
 
 /** `iot-hub dlq list|replay`: inspect dead letters, and run them through the pipeline again once fixed. */
 export function registerDlqCommand(program: Command): void {
@@ -27,8 +27,9 @@ export function registerDlqCommand(program: Command): void {
     .option('--json', 'print JSON lines')
     .action(
       async (o: { status: 'pending'; code?: string; topic?: string; limit: string; json?: boolean }) => {
-        const pool = new pg.Pool({
-          connectionString: loadConfig({ file: program.opts().config }).database.url,
+        const pool = createPool(loadConfig({ file: program.opts().config }).database.url, {
+          max: 2,
+          name: 'iot-hub-dlq',
         });
         try {
           const rows = await listDeadLetters(pool, {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { silenceKafkajsTimeoutWarning } from '../kafka/index.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDlqCommand } from './dlq.ts';
@@ -27,6 +28,8 @@ registerMappingsCommand(program);
 registerServicenowCommand(program);
 registerSimulateCommand(program);
 
+// The CLI is the process: its one process-wide setting is dropping kafkajs's known-harmless timer warning.
+silenceKafkajsTimeoutWarning();
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

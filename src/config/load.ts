@@ -32,7 +32,7 @@ export interface HubConfig {
 
 export const defaultConfig: Omit<HubConfig, 'file'> = {
   database: { url: 'postgres://postgres@127.0.0.1:5432/iot_hub', poolMax: 10 },
-  kafka: { brokers: ['127.0.0.1:19092'], clientId: 'iot-hub', sessionTimeoutMs: 30_000 },
+  kafka: { brokers: ['127.0.0.1:19092'], clientId: 'iot-hub', sessionTimeoutMs: 10_000 },
   redis: { url: 'redis://127.0.0.1:6379' },
   servicenow: {
     url: 'http://127.0.0.1:18090',

@@ -2,9 +2,16 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { componentLogger, createCondition, type Logger } from '../observability/logger.ts';
 
-// int8 (bigint) and numeric arrive as strings by default; counts and offsets in the hub fit in a double,
-// so bigint is parsed as a number. numeric stays a string to keep its precision.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// int8 (bigint) and numeric arrive as strings by default; counts, keys and offsets in the hub fit in a double,
+// so the hub's pools parse bigint as a number. numeric stays a string to keep its precision. Per pool, not
+// pg.types.setTypeParser: importing this module changes nothing for other pg users in the process.
+const parseInt8 = (v: string) => Number(v);
+export const hubTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
 
 export type { Knex };
 
@@ -19,6 +26,8 @@ export interface PoolOptions {
   connectionTimeoutMs?: number;
   /** Closes idle connections after this long (default 30 000 ms). */
   idleTimeoutMs?: number;
+  /** Runs on each new connection before anyone uses it, outside any transaction (e.g. session setup). */
+  onConnect?: (client: pg.PoolClient) => Promise<void>;
 }
 
 /**
@@ -38,7 +47,10 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     // A peer that vanished without a FIN (a pulled cable, a dropped NAT entry) is noticed by TCP keepalive.
     keepAlive: true,
-  });
+    types: hubTypes,
+    // pg-pool awaits onConnect before handing the connection out (not in @types/pg).
+    ...(options.onConnect ? { onConnect: options.onConnect } : {}),
+  } as pg.PoolConfig);
   const outage = createCondition(log, `database pool ${name}`);
   pool.on('error', (err) => {
     outage.begin(
@@ -71,7 +83,7 @@ export function createKnex(url: string, options: number | KnexOptions = {}): Kne
     );
   const knex = knexFactory({
     client: 'pg',
-    connection: url,
+    connection: { connectionString: url, types: hubTypes as unknown as Knex.PgConnectionConfig['types'] },
     pool: { min: 0, max: o.poolMax ?? 10 },
     log: {
       // knex reports a pooled connection that died ("Connection Error: …") and a failed connect ("Acquire
@@ -234,4 +246,22 @@ export function dbErrorCode(err: unknown): string | undefined {
 function describeDbError(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
+}
+
+// Besides a lost connection: the transaction was rolled back for a conflict (serialization failure, deadlock)
+// or the server lacked resources (class 53), and the pool timed out waiting for a connection.
+const retriableSqlState = /^(53...|40001|40P01)$/;
+
+/**
+ * True when running the same transaction again can succeed: a transient connection error (isTransientDbError),
+ * a serialization failure or deadlock, exhausted server resources, or a pool that had no connection in time.
+ */
+export function isRetriableDbError(err: unknown): boolean {
+  if (isTransientDbError(err)) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'KnexTimeoutError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && retriableSqlState.test(code)) return true;
+  const cause = (err as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== err && isRetriableDbError(cause);
 }

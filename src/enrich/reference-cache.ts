@@ -129,13 +129,21 @@ export class ReferenceCache {
       // One snapshot of the database for every query, so the version read names exactly what was loaded.
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const version = await client.query<{ version: number }>('SELECT version FROM hub.reference_version');
-      const metrics = await client.query<{ metric_sk: number; metric_code: string; canonical_unit: string | null }>(
-        'SELECT metric_sk, metric_code, canonical_unit FROM dw.dim_metric WHERE metric_sk > 0',
-      );
+      const metrics = await client.query<{
+        metric_sk: number;
+        metric_code: string;
+        canonical_unit: string | null;
+      }>('SELECT metric_sk, metric_code, canonical_unit FROM dw.dim_metric WHERE metric_sk > 0');
       const devices = await client.query<DeviceRow>(deviceQuery('device_sk > 0'));
       const assets = await client.query<AssetRow>(assetQuery('asset_sk > 0'));
       // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
-      const work = await client.query<{ device_nk: string; wo: string; event_type: string; f: number; t: number }>(
+      const work = await client.query<{
+        device_nk: string;
+        wo: string;
+        event_type: string;
+        f: number;
+        t: number;
+      }>(
         `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
                 extract(epoch FROM e.started_at) * 1000 AS f,
                 coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t

@@ -38,7 +38,13 @@ export async function runCommittedHooks(
       await hook.batchCommitted(batch);
     } catch (err) {
       logger.warn(
-        { err, hook: hook.name, topic: batch.topic, partition: batch.partition, batchId: batch.outcome?.batchId },
+        {
+          err,
+          hook: hook.name,
+          topic: batch.topic,
+          partition: batch.partition,
+          batchId: batch.outcome?.batchId,
+        },
         `ingest hook '${hook.name}' failed on a committed batch`,
       );
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { HubConfig } from '../config/index.ts';
+import { createPool } from '../db/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import { createKafka, type HubConsumer, startTrackedConsumer } from '../kafka/index.ts';
 import { createMappingRouter, loadMappings, type MappingRouter } from '../mapping/index.ts';
@@ -70,18 +71,11 @@ export function loadFactRouter(connector: TelemetryConnector, topics = connector
 }
 
 /**
- * A pool for loading: it survives dropped connections (an idle client's error is logged, not thrown at the
- * process) and prepares the loader's staging table on each new connection outside any transaction.
+ * A pool for loading: it survives dropped connections (createPool) and prepares the loader's staging table on
+ * each new connection before its first transaction, so no rollback can take the table away.
  */
 export function createIngestPool(url: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'iot-hub-ingest' });
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'an idle database connection was lost'));
-  pool.on('connect', (client) => {
-    prepareLoaderSession(client).catch(() => {
-      // The load creates the staging table itself on a connection that was not prepared.
-    });
-  });
-  return pool;
+  return createPool(url, { max, logger, name: 'iot-hub-ingest', onConnect: prepareLoaderSession });
 }
 
 /** Starts the telemetry ingest: a consumer group over the connector's topics, batch by batch into dw. */
@@ -99,7 +93,11 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   let consumer: HubConsumer | null = null;
   try {
     await cache.reload();
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.clientId}-ingest` });
+    const kafka = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-ingest`,
+      logger,
+    });
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -113,6 +111,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     consumer = await startTrackedConsumer({
       kafka,
       pool,
+      logger,
       groupId,
       topics,
       fromBeginning: (options.startAt ?? 'earliest') === 'earliest',
@@ -148,7 +147,12 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
         await runCommittedHooks(hooks, committed, logger);
         if (done)
           logger.debug(
-            { topic: batch.topic, partition: batch.partition, batchId: done.outcome.batchId, ...done.outcome.counts },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              batchId: done.outcome.batchId,
+              ...done.outcome.counts,
+            },
             'batch committed',
           );
       },

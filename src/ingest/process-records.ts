@@ -4,7 +4,7 @@ import type { HubMessage } from '../kafka/index.ts';
 import type { MappingRouter } from '../mapping/index.ts';
 import { withSpan } from '../observability/index.ts';
 import type { DeadLetter } from './dead-letters.ts';
-import { BatchLedger, type BatchCounts } from './stages/batch-ledger.ts';
+import { type BatchCounts, BatchLedger } from './stages/batch-ledger.ts';
 import { enrichReadings, type LoadedValue } from './stages/enrich.ts';
 import { loadBatch } from './stages/load.ts';
 import { mapRecords } from './stages/map.ts';
@@ -61,7 +61,13 @@ export async function processRecords(
   const enriched = await withSpan('ingest.enrich', { readings: mapped.length }, () =>
     enrichReadings(
       mapped,
-      { client, cache: ctx.cache, snapshot, now: ctx.now?.() ?? Date.now(), collectValues: Boolean(ctx.collectValues) },
+      {
+        client,
+        cache: ctx.cache,
+        snapshot,
+        now: ctx.now?.() ?? Date.now(),
+        collectValues: Boolean(ctx.collectValues),
+      },
       ledger,
     ),
   );

@@ -1,5 +1,13 @@
 export { type HubHttpServer, type ReadinessCheck, type RouteHandler, startHttpServer } from './http.ts';
-export { createLogger, type Logger } from './logger.ts';
+export {
+  type Condition,
+  componentLogger,
+  createCondition,
+  createLogger,
+  defaultLogger,
+  type Logger,
+  warnOnce,
+} from './logger.ts';
 export { counter, gauge, histogram, metricsRegistry } from './metrics.ts';
 export {
   type BatchTraceContext,

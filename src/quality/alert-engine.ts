@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Knex } from '../db/index.ts';
+import { isRetriableDbError, type Knex } from '../db/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { type AlertEvent, alertKey, emptyOutcome, type RaiseOutcome } from './alert-events.ts';
 import { type AlertRule, type HeartbeatRule, loadAlertRules, type ThresholdRule } from './alert-rules.ts';
@@ -8,7 +8,6 @@ import { type AlertStore, knexAlertStore } from './alert-store.ts';
 import type { DeviceInfo } from './device-context.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { activeState, applyReading, normalState, type ThresholdState } from './threshold-tracker.ts';
-import { isTransientDatabaseError } from './transient-errors.ts';
 
 /** One reading to evaluate, in the metric's canonical unit (as dw.fact_sensor_reading stores it). */
 export interface AlertReading {
@@ -441,7 +440,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
           devices: scope.devices.slice(0, listed),
           deviceCount: scope.devices.length,
         };
-        if (!isTransientDatabaseError(err) || abort.signal.aborted) {
+        if (!isRetriableDbError(err) || abort.signal.aborted) {
           logger?.error(
             details,
             abort.signal.aborted

@@ -129,15 +129,27 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
           seq += 1;
           // Most readings come from MDM devices; some from devices MDM has never heard of (inferred members).
           const device =
-            seq % 11 === 0 ? `${prefix}stray-${seq % 7}` : devices[Math.floor(Math.random() * devices.length)]!;
+            seq % 11 === 0
+              ? `${prefix}stray-${seq % 7}`
+              : devices[Math.floor(Math.random() * devices.length)]!;
           const at = ts + i; // one reading time per message and device: unique keys unless re-sent on purpose
           if (seq % 50 === 0) {
             batch.push({ key: device, value: '{"schema":"acme.telemetry","v":2,' });
             invalid += 1;
             continue;
           }
-          const readings = metrics.map((m) => ({ m, v: 20 + (seq % 10), u: m === 'TEMP' ? 'degC' : m === 'VIB' ? 'mm/s' : 'kPa' }));
-          const value = JSON.stringify({ schema: 'acme.telemetry', v: 2, deviceId: device, ts: new Date(at).toISOString(), readings });
+          const readings = metrics.map((m) => ({
+            m,
+            v: 20 + (seq % 10),
+            u: m === 'TEMP' ? 'degC' : m === 'VIB' ? 'mm/s' : 'kPa',
+          }));
+          const value = JSON.stringify({
+            schema: 'acme.telemetry',
+            v: 2,
+            deviceId: device,
+            ts: new Date(at).toISOString(),
+            readings,
+          });
           batch.push({ key: device, value });
           // A device re-send now and then: same keys, counted as duplicates.
           if (seq % 17 === 0) batch.push({ key: device, value });

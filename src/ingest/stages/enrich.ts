@@ -43,7 +43,9 @@ export function factLookups(mapping: CompiledMapping): FactLookups {
       if (!field || Object.keys(lookup.naturalKey).length !== 1)
         throw new Error(`${at}: lookup '${lookup.name}' must be natural_key: { ${column}: <field> }`);
       if (!mapping.fieldNames.includes(field))
-        throw new Error(`${at}: lookup '${lookup.name}' reads field '${field}', which the mapping does not output`);
+        throw new Error(
+          `${at}: lookup '${lookup.name}' reads field '${field}', which the mapping does not output`,
+        );
       return field;
     };
     if (lookup.dimension === 'dim_device') {
@@ -246,7 +248,8 @@ function lateDataProblem(
   now: number,
   mapping: CompiledMapping,
 ): { code: string; message: string } | null {
-  if (!Number.isFinite(tsMs)) return { code: 'INVALID_TIMESTAMP', message: 'the mapped ts is not a timestamp' };
+  if (!Number.isFinite(tsMs))
+    return { code: 'INVALID_TIMESTAMP', message: 'the mapped ts is not a timestamp' };
   const { futureSkewMs, maxLatenessMs } = mapping.lateData;
   if (futureSkewMs !== null && tsMs > now + futureSkewMs) {
     return {

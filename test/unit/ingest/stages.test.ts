@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchLedger } from '../../../src/ingest/stages/batch-ledger.ts';
-import { nestingDepth, validateRecords } from '../../../src/ingest/stages/validate.ts';
 import { mapRecords } from '../../../src/ingest/stages/map.ts';
+import { nestingDepth, validateRecords } from '../../../src/ingest/stages/validate.ts';
 import type { HubMessage } from '../../../src/kafka/index.ts';
 import { compileMappingText, createMappingRouter } from '../../../src/mapping/index.ts';
 
@@ -71,7 +71,14 @@ describe('ingest stages', () => {
 
   it('map: a dropped reading is a letter of its own with its index; the ledger reconciles', async () => {
     const records = [
-      record(0, payload([{ m: 'T', v: 1 }, { m: 'X', v: 2 }, { m: 'P', v: 3 }])),
+      record(
+        0,
+        payload([
+          { m: 'T', v: 1 },
+          { m: 'X', v: 2 },
+          { m: 'P', v: 3 },
+        ]),
+      ),
       record(1, payload([])),
     ];
     const ledger = new BatchLedger(records.length);
@@ -81,13 +88,29 @@ describe('ingest stages', () => {
       ['0', 2, 'pressure'],
     ]);
     const letters = ledger.letters();
-    expect(letters.map((l) => [l.record.offset, l.readingIndex, l.code])).toEqual([['0', 1, 'NO_MATCHING_CASE']]);
+    expect(letters.map((l) => [l.record.offset, l.readingIndex, l.code])).toEqual([
+      ['0', 1, 'NO_MATCHING_CASE'],
+    ]);
     // readings 3 = 2 kept + 1 dropped; the empty message loaded with no readings
-    expect(ledger.counts()).toEqual({ messages: 2, messagesDeadLettered: 0, readings: 3, readingsDropped: 1 });
+    expect(ledger.counts()).toEqual({
+      messages: 2,
+      messagesDeadLettered: 0,
+      readings: 3,
+      readingsDropped: 1,
+    });
   });
 
   it('map: replaying one reading keeps only that element', async () => {
-    const records = [record(0, payload([{ m: 'T', v: 1 }, { m: 'X', v: 2 }, { m: 'P', v: 3 }]))];
+    const records = [
+      record(
+        0,
+        payload([
+          { m: 'T', v: 1 },
+          { m: 'X', v: 2 },
+          { m: 'P', v: 3 },
+        ]),
+      ),
+    ];
     const ledger = new BatchLedger(1);
     const mapped = await mapRecords(validateRecords(records, router, limits, ledger), ledger, 2);
     expect(mapped.map((m) => m.element)).toEqual([2]);
@@ -96,7 +119,22 @@ describe('ingest stages', () => {
   });
 
   it('ledger: a message whose readings all dropped for one reason is one letter', async () => {
-    const records = [record(0, payload([{ m: 'X', v: 1 }, { m: 'Y', v: 2 }])), record(1, payload([{ m: 'T', v: 1 }, { m: 'X', v: 2 }]))];
+    const records = [
+      record(
+        0,
+        payload([
+          { m: 'X', v: 1 },
+          { m: 'Y', v: 2 },
+        ]),
+      ),
+      record(
+        1,
+        payload([
+          { m: 'T', v: 1 },
+          { m: 'X', v: 2 },
+        ]),
+      ),
+    ];
     const ledger = new BatchLedger(2);
     const mapped = await mapRecords(validateRecords(records, router, limits, ledger), ledger);
     const survivors = new Map<HubMessage, number>();
@@ -106,6 +144,11 @@ describe('ingest stages', () => {
       ['0', null, 'NO_MATCHING_CASE'],
       ['1', 1, 'NO_MATCHING_CASE'],
     ]);
-    expect(ledger.counts()).toEqual({ messages: 2, messagesDeadLettered: 1, readings: 2, readingsDropped: 1 });
+    expect(ledger.counts()).toEqual({
+      messages: 2,
+      messagesDeadLettered: 1,
+      readings: 2,
+      readingsDropped: 1,
+    });
   });
 });
