@@ -5,7 +5,7 @@ import { createPool } from '../db/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import { createKafka, type HubConsumer, startTrackedConsumer } from '../kafka/index.ts';
 import { createMappingRouter, loadMappings, type MappingRouter } from '../mapping/index.ts';
-import type { Logger } from '../observability/index.ts';
+import { batchTraceContext, type Logger, SpanKind, withSpan } from '../observability/index.ts';
 import { prepareLoaderSession, recomputeDirtyHours } from '../warehouse/index.ts';
 import { type CommittedBatch, type IngestHook, runCommittedHooks } from './batch-hooks.ts';
 import { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
@@ -122,13 +122,20 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
       maxBytesPerPartition: 1024 * 1024,
       async handle(batch, client) {
         const started = performance.now();
-        const outcome = await processRecords(client, batch.messages, {
-          router,
-          cache,
-          runId,
-          limits,
-          collectValues,
-        });
+        // One span per batch, continuing the sender's trace (or linking to the senders' traces).
+        const trace = batchTraceContext(batch.messages.map((m) => m.headers));
+        const outcome = await withSpan(
+          'ingest batch',
+          {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': batch.topic,
+            'messaging.kafka.partition': batch.partition,
+            'messaging.batch.message_count': batch.messages.length,
+            ...trace.attributes,
+          },
+          () => processRecords(client, batch.messages, { router, cache, runId, limits, collectValues }),
+          { parent: trace.parent, links: trace.links, kind: SpanKind.CONSUMER },
+        );
         outcomes.set(batch, { outcome, started });
       },
       async onCommitted(batch, filtered) {

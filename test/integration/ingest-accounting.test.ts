@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
@@ -12,7 +13,13 @@ import {
   startIngest,
 } from '../../src/ingest/index.ts';
 import { createKafka } from '../../src/kafka/index.ts';
-import { createLogger, metricsRegistry } from '../../src/observability/index.ts';
+import {
+  createLogger,
+  metricsRegistry,
+  newTraceparent,
+  startTracing,
+  stopTracing,
+} from '../../src/observability/index.ts';
 import { deadLettersSince, seedGroupAtEnd } from '../support/ingest-ledger.ts';
 
 // Every reading accounted for (docs/architecture.md, "Accounting"): a mapping that drops some readings, a
@@ -27,8 +34,10 @@ describe('ingest accounting', () => {
   const db = new pg.Pool({ connectionString: config.database.url });
   const start: Record<string, number> = {};
   let ingest: RunningIngest;
+  const spans = new InMemorySpanExporter();
 
   beforeAll(async () => {
+    startTracing({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
     Object.assign(start, await seedGroupAtEnd(kafka, db, groupId));
     ingest = await startIngest(config, {
       logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -39,6 +48,7 @@ describe('ingest accounting', () => {
   afterAll(async () => {
     await ingest?.stop();
     await db.end();
+    await stopTracing();
   });
 
   it('reconciles messages and readings in lineage, dead letters and metrics', async () => {
@@ -49,10 +59,14 @@ describe('ingest accounting', () => {
     const before = await counters();
     const producer = kafka.producer();
     await producer.connect();
+    // The sender's trace continues into the hub: every message of this test carries the same traceparent.
+    const traceparent = newTraceparent();
+    const headers = { traceparent };
     await producer.send('telemetry.acme', [
       // 3 readings, one with a code the mapping does not know (on_error: drop_row): 2 load, 1 dropped
       {
         key: device,
+        headers,
         value: msg(0, [
           { m: 'TEMP', v: 20, u: 'degC' },
           { m: 'TORQUE', v: 5, u: 'N.m' },
@@ -62,6 +76,7 @@ describe('ingest accounting', () => {
       // every reading unknown, for one reason: the whole message is one dead letter
       {
         key: device,
+        headers,
         value: msg(1, [
           { m: 'TORQUE', v: 5, u: 'N.m' },
           { m: 'SPIN', v: 1, u: '1' },
@@ -70,6 +85,7 @@ describe('ingest accounting', () => {
       // a plain message and its exact re-send: 2 loaded, then 2 duplicates
       {
         key: device,
+        headers,
         value: msg(2, [
           { m: 'TEMP', v: 21, u: 'degC' },
           { m: 'PRESS', v: 100, u: 'kPa' },
@@ -77,13 +93,14 @@ describe('ingest accounting', () => {
       },
       {
         key: device,
+        headers,
         value: msg(2, [
           { m: 'TEMP', v: 21, u: 'degC' },
           { m: 'PRESS', v: 100, u: 'kPa' },
         ]),
       },
       // malformed: a whole-message dead letter
-      { key: device, value: '{"schema":' },
+      { key: device, headers, value: '{"schema":' },
     ]);
     await producer.disconnect();
 
@@ -103,6 +120,17 @@ describe('ingest accounting', () => {
       if (Date.now() > deadline) throw new Error('ingest did not catch up');
       await new Promise((r) => setTimeout(r, 200));
     }
+
+    // spans: the batch span is in the sender's trace, with one child per stage
+    const traceId = traceparent.split('-')[1];
+    const mine = spans.getFinishedSpans().filter((sp) => sp.spanContext().traceId === traceId);
+    const batchSpan = mine.find((sp) => sp.name === 'ingest batch');
+    expect(batchSpan).toBeDefined();
+    const children = mine.filter((sp) => sp.parentSpanContext?.spanId === batchSpan!.spanContext().spanId);
+    expect(children.map((sp) => sp.name)).toEqual(
+      expect.arrayContaining(['ingest.validate', 'ingest.map', 'ingest.enrich', 'ingest.load']),
+    );
+    expect(mine.some((sp) => sp.name.startsWith('pg.query'))).toBe(true);
 
     const letters = await deadLettersSince(db, start);
     expect(letters.map((l) => [l.error_code, l.reading_index]).sort()).toEqual(
