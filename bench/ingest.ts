@@ -1,4 +1,4 @@
-// Ingest benchmark (issue 4): `npm run bench -- ingest [options]` → bench/results/ingest.json.
+// Ingest benchmark: `npm run bench -- ingest [options]` → bench/results/ingest.json.
 //
 // Loads ≥ 1,000,000 readings that are already in Kafka and, in the same run on the same machine, measures
 //   hub        the hub's ingest stage (startIngest in a child process: Kafka → validate → map → enrich → COPY +

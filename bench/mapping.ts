@@ -1,4 +1,4 @@
-// Benchmark for issue 3: maps acme.telemetry v2 payloads (3 readings each) with the compiled hub mapping
+// Mapping benchmark: maps acme.telemetry v2 payloads (3 readings each) with the compiled hub mapping
 // (mappings/telemetry-acme-v2.yaml), the same mapping written in JSONata, and the same mapping written by
 // hand in JavaScript, in one run, interleaved round by round so load from other processes hits all three
 // alike. Reports medians of the rounds and writes bench/results/mapping.json.

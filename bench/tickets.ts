@@ -1,9 +1,9 @@
-// Benchmark for issue 5: the alert storm (5,000 alerts over 200 keys, every tenth key escalated midway) delivered
-// to the ServiceNow emulator limited to 50 requests/s, through the real PostgreSQL (hub.alert) and Redis
-// (bullmq). Reports incidents created, duplicates, lost, the alert → incident latency (p50/p99), and how well
-// the delivery uses the allowed rate. The peer, measured in the same run, is the same delivery reacting to 429s
-// only (pacing off: send until refused, then honour Retry-After), the way most clients handle rate limits.
-// Writes bench/results/tickets.json.
+// Ticket benchmark (docs/servicenow-tickets.md, "Benchmark"): the alert storm (5,000 alerts over 200 keys,
+// every tenth key escalated midway) delivered to the ServiceNow emulator limited to 50 requests/s, through the
+// real PostgreSQL (hub.alert) and Redis (bullmq). Reports incidents created, duplicates, lost, the alert →
+// incident latency (p50/p99), and how well the delivery uses the allowed rate. The peer, measured in the same
+// run, is the same delivery reacting to 429s only (pacing off: send until refused, then honour Retry-After),
+// the way most clients handle rate limits. Writes bench/results/tickets.json.
 //
 //   node bench/tickets.ts [--keys 200] [--per-key 25] [--rate 50] [--no-peer]
 //

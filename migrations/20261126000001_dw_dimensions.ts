@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Star-schema dimensions (reference/pipeline-mapping-quality.md §2.2–§2.5).
+// Star-schema dimensions; the conventions are in docs/architecture.md, "Warehouse schema".
 //
 // Unknown member convention: in every dimension the surrogate key -1 is the "unknown" row. Loaders attach a
 // fact to it when a lookup finds nothing and the mapping says `on_missing: unknown_member`, so fact foreign
@@ -119,7 +119,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE EXTENSION IF NOT EXISTS ltree;       -- asset hierarchy paths
     CREATE SCHEMA dw;
 
-    -- Date and time of day are separate small dimensions (§2.4); the fact keeps the exact reading_ts.
+    -- Date and time of day are separate small dimensions; the fact keeps the exact reading_ts.
     CREATE TABLE dw.dim_date (
       date_key int PRIMARY KEY,                 -- yyyymmdd; -1 unknown
       full_date date UNIQUE,
@@ -163,7 +163,7 @@ export async function up(knex: Knex): Promise<void> {
     COMMENT ON TABLE dw.dim_metric IS 'Measured quantity with its canonical UCUM unit; -1 is the unknown member.';
 
     -- SCD type 2: one current row per natural key (partial unique index) and no overlapping validity
-    -- (exclusion constraint); both make duplicate current rows impossible rather than detectable (§2.6).
+    -- (exclusion constraint); both make duplicate current rows impossible rather than detectable.
     CREATE TABLE dw.dim_asset (
       asset_sk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       asset_nk text NOT NULL,                   -- CMDB CI sys_id / asset tag
@@ -174,9 +174,9 @@ export async function up(knex: Knex): Promise<void> {
       site_nk text, site_name text,
       area_nk text, area_name text,
       line_nk text, line_name text,
-      hierarchy_path ltree NOT NULL,            -- labels built from ids, never names (§2.3)
+      hierarchy_path ltree NOT NULL,            -- labels built from ids, never names (docs/architecture.md)
       criticality text,
-      valid_from timestamptz NOT NULL,          -- '-infinity' for a key's first version (§2.2 notes)
+      valid_from timestamptz NOT NULL,          -- '-infinity' for a key's first version: older readings attach
       valid_to timestamptz NOT NULL DEFAULT 'infinity',
       is_current boolean NOT NULL DEFAULT true,
       is_inferred boolean NOT NULL DEFAULT false,
@@ -207,7 +207,7 @@ export async function up(knex: Knex): Promise<void> {
       serial_number text, model text, manufacturer text, firmware_version text,
       installed_asset_nk text,
       measurement_unit text, range_min double precision, range_max double precision,
-      resolution double precision,              -- flat-line tolerance (§3.1)
+      resolution double precision,              -- sensor resolution: the tolerance of a flat-line check
       expected_interval_s integer,              -- reporting cadence, for gap checks and n_expected
       calibration_interval_days integer, last_calibrated_at timestamptz,
       lifecycle_status text,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Star-schema facts (reference/pipeline-mapping-quality.md §2.1–§2.2, §2.5). Dimension keys are NOT NULL:
+// Star-schema facts (docs/architecture.md, "Warehouse schema"). Dimension keys are NOT NULL:
 // loaders point unresolved lookups at the unknown member (-1) instead of NULL.
 //
 // The two bulk-loaded facts (readings, hourly) carry no foreign keys: with the five of them a 200k-row
@@ -23,7 +23,7 @@ export async function up(knex: Knex): Promise<void> {
       time_key smallint NOT NULL,
       reading_ts timestamptz NOT NULL,
       value double precision,           -- in dim_metric.canonical_unit
-      -- QARTOD flags: 1 good, 2 not evaluated, 3 suspect, 4 fail, 9 missing (§3.1)
+      -- QARTOD flags: 1 good, 2 not evaluated, 3 suspect, 4 fail, 9 missing
       quality_code smallint NOT NULL DEFAULT 2 CHECK (quality_code IN (1, 2, 3, 4, 9)),
       -- Lineage: the load batch (hub.lineage), the mapping that produced the row, and the Kafka record.
       batch_id bigint NOT NULL,
@@ -78,8 +78,9 @@ export async function up(knex: Knex): Promise<void> {
     END
     $$;
 
-    -- Periodic snapshot: device × metric × hour, including empty hours (n_received = 0), so completeness
-    -- (n_received / n_expected) is a plain column. completeness above 1 means replayed or duplicated data.
+    -- Periodic snapshot: device × metric × hour, recomputed from the readings (src/warehouse/rollup.ts), so
+    -- completeness (n_received / n_expected) is a plain column. Hours without readings have no row; above 1,
+    -- the device reported more often than its expected_interval_s.
     CREATE TABLE dw.fact_sensor_hourly (
       device_sk bigint NOT NULL,
       asset_sk bigint NOT NULL,

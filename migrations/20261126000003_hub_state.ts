@@ -1,15 +1,16 @@
 import type { Knex } from 'knex';
 
 // Hub operational state (schema hub): consumer offsets, dead letters, alerts with their ticket intent,
-// the Debezium outbox, the GraphQL audit log and load lineage. Status vocabularies fixed by DESIGN.md are
-// CHECK constraints; open-ended ones (stage, rule, outcome) are plain text.
+// the Debezium outbox, the GraphQL audit log and load lineage. Closed status vocabularies (dead letter status;
+// alert severity, status and ticket state) are CHECK constraints; open-ended ones (stage, rule, outcome) are
+// plain text.
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE SCHEMA hub;
 
     -- Next offset to apply per consumer group and partition, committed in the same transaction as the
-    -- batch's rows; replayed messages below it are filtered (reference/reliability-observability.md §1.2).
+    -- batch's rows; replayed messages below it are filtered (docs/architecture.md, "Effectively once").
     CREATE TABLE hub.consumer_offsets (
       consumer_group text NOT NULL,
       topic text NOT NULL,
@@ -42,7 +43,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX dead_letter_source ON hub.dead_letter (source_topic, source_partition, source_offset);
 
     -- Durable alert state with the ServiceNow ticket intent; bullmq only delivers it and a reconciler
-    -- re-enqueues intents after a Redis loss (DESIGN.md decision 6).
+    -- re-enqueues intents after a Redis loss (docs/servicenow-tickets.md).
     CREATE TABLE hub.alert (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       alert_key text NOT NULL,                  -- e.g. device + rule; unique while the alert is not cleared

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 
 // Hours whose hourly rollup must be (re)computed. The ingest transaction adds the hours its rows touch, so a
-// late reading marks its hour again; the rollup worker drains the queue once an hour has passed its allowed
-// lateness (or at once for late data), recomputing each hour from the facts, so a recompute is idempotent.
+// late reading marks its hour again; the rollup (src/warehouse/rollup.ts) drains hours marked a moment ago,
+// recomputing each hour from the facts, so a recompute is idempotent.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE TABLE hub.rollup_dirty (

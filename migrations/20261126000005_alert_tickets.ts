@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 
-// Ticket delivery state on hub.alert (issue 5): a revision counter per alert, what ServiceNow has
+// Ticket delivery state on hub.alert: a revision counter per alert, what ServiceNow has
 // acknowledged, the write in flight whose outcome is not known yet, and a per-key lease so two workers never
 // work the same alert key at once (a stalled bullmq job or a job re-enqueued after a Redis flush can run
-// beside the original). DESIGN.md decision 6: the alert row is the source of truth, bullmq only delivers.
+// beside the original). The alert row is the source of truth, bullmq only delivers it
+// (docs/servicenow-tickets.md).
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`

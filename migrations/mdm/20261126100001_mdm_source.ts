@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// The sample MDM (master data) source system that CDC reads (issue 4): the asset hierarchy and the device
+// The sample MDM (master data) source system that CDC reads: the asset hierarchy and the device
 // register. It is a separate database (`mdm`), owned by the CDC role, so these migrations run as hub_cdc: a
 // Debezium publication in `filtered` mode may only list tables its role owns
 // (connectors/debezium/mdm-source.json lists public.device and public.asset).

@@ -39,7 +39,7 @@ export interface RunningIngest {
   pool: pg.Pool;
   cache: ReferenceCache;
   stop(): Promise<void>;
-  /** Recomputes every queued rollup hour now (tests, shutdown). */
+  /** Recomputes every queued rollup hour now (tests; stop() leaves the queue to the next process). */
   flushRollups(): Promise<number>;
 }
 

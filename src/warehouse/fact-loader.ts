@@ -43,7 +43,8 @@ const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS stage_reading (
 
 /**
  * Creates the staging table on a new pooled connection, before it runs any transaction (call it from the
- * pool's 'connect' event). Loads on connections that were not prepared create it inside their transaction.
+ * pool's onConnect, as createIngestPool does). Loads on connections that were not prepared create it inside
+ * their transaction.
  */
 export async function prepareLoaderSession(client: pg.ClientBase): Promise<void> {
   await client.query(STAGING_DDL);

@@ -12,7 +12,7 @@ import {
 } from '../../src/quality/index.ts';
 import { recreateItsmDatabase } from '../support/itsm-database.ts';
 
-// The alert engine (issue 5 item 2) against the real PostgreSQL: threshold rules over the device's range with
+// The alert engine against the real PostgreSQL: threshold rules over the device's range with
 // flapping suppression, escalation, heartbeat loss, and maintenance suppression from dw.fact_maintenance_event.
 // Its own database, shared with itsm-tickets.test.ts (files run one at a time; each recreates it).
 

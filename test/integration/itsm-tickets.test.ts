@@ -24,9 +24,9 @@ import { type AlertEvent, raiseAlerts } from '../../src/quality/index.ts';
 import { recreateItsmDatabase } from '../support/itsm-database.ts';
 import { buildStorm, checkStorm } from '../support/ticket-storm.ts';
 
-// Ticket delivery against the ServiceNow emulator, the real PostgreSQL and the real Redis (issue 5). The file
-// works in its own database and its own Redis DB index (FLUSHDB there is one of the faults), so it never
-// touches what other tests or a running hub use.
+// Ticket delivery (docs/servicenow-tickets.md) against the ServiceNow emulator, the real PostgreSQL and the
+// real Redis. The file works in its own database and its own Redis DB index (FLUSHDB there is one of the
+// faults), so it never touches what other tests or a running hub use.
 
 const redisUrl = 'redis://127.0.0.1:6379/11';
 

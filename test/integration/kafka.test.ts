@@ -10,7 +10,7 @@ import {
   type HubMessage,
 } from '../../src/kafka/index.ts';
 
-// kafkajs 2.2.4 against the real Kafka 4.1 broker: the smoke test the reference asks for (produce with and without
+// kafkajs 2.2.4 against the real Kafka 4.1 broker: a smoke test of the client-broker pair (produce with and without
 // gzip, a consumer group from the beginning, committed offsets, topic deletion). Any UNSUPPORTED_VERSION fails here.
 describe('kafka client against the real broker', () => {
   const kafka = createKafka({ brokers: inject('kafkaBrokers'), clientId: 'test-kafka' });

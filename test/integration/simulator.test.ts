@@ -186,7 +186,8 @@ describe('device simulator', () => {
     const registered = fleet.devices.filter((d) => d.registered);
     const prefix = `t${sfx}-%`;
     const victim = registered[1]!.deviceId;
-    // As if the loader had met the device before MDM: an inferred member (reference §2.5).
+    // As if the loader had met the device before MDM: an inferred member (docs/architecture.md, "Warehouse
+    // schema").
     await hub.query('DELETE FROM dw.dim_device WHERE device_nk = $1', [victim]);
     await hub.query(
       `INSERT INTO dw.dim_device (device_nk, valid_from, is_inferred, row_hash, source_system, lifecycle_status)

@@ -1,8 +1,9 @@
 import type { ServiceNowEmulator } from '../../src/devtools/servicenow/index.ts';
 import type { AlertEvent } from '../../src/quality/index.ts';
 
-// The alert storm of issue 5 (tests and `npm run bench -- tickets`) and the checker that reads the emulator's
-// incidents and journal back: exactly one incident per key, every repeat reported once, escalations once.
+// The alert storm of docs/servicenow-tickets.md, "Benchmark" (tests and `npm run bench -- tickets`) and the
+// checker that reads the emulator's incidents and journal back: exactly one incident per key, every repeat
+// reported once, escalations once.
 
 export interface StormOptions {
   /** Distinct alert keys (devices). */

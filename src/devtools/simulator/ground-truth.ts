@@ -51,6 +51,20 @@ export type GroundTruthFault =
   | { kind: 'late'; topic: string; device_id: string; ts: string; seq: number; late_by_s: number }
   | { kind: 'unknown_device'; topic: string; device_id: string; readings: number };
 
+/**
+ * A process excursion (SimulationSpec.excursions): from `start` to `end` the series reads about `level`, past
+ * the device's measuring range, so a threshold alert rule on it should open once and clear afterwards.
+ */
+export interface GroundTruthExcursion {
+  device_id: string;
+  metric: string;
+  start: string;
+  end: string;
+  level: number;
+  range_max: number;
+  unit: string;
+}
+
 /** The ground-truth file `simulate` writes: what was sent, what was wrong with it, and the exact ledger. */
 export interface GroundTruth {
   generator: 'iot-hub simulate';
@@ -67,4 +81,7 @@ export interface GroundTruth {
   /** Injected faults per kind (entries in `faults`). */
   fault_counts: Partial<Record<FaultKind, number>>;
   faults: GroundTruthFault[];
+  /** Chance per series and reading slot that an excursion starts, and the excursions injected. */
+  excursion_rate: number;
+  excursions: GroundTruthExcursion[];
 }

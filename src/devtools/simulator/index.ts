@@ -4,7 +4,7 @@ export { parseDurationMs, parseRate } from './duration.ts';
 export { type FaultKind, type FaultRates, faultKinds, parseFaultRates } from './fault-rates.ts';
 export { generateFleet } from './fleet.ts';
 export type { AssetLevel, Fleet, FleetAsset, FleetDevice, FleetMetric, FleetOptions } from './fleet-types.ts';
-export type { GroundTruth, GroundTruthFault } from './ground-truth.ts';
+export type { GroundTruth, GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
 export { type LateDataBounds, lateDataBounds } from './late-data-bounds.ts';
 export type { SimulationLedger, TopicLedger } from './ledger.ts';
 export { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';

@@ -1,6 +1,6 @@
 import type { FaultRates } from './fault-rates.ts';
 import type { FleetDevice } from './fleet-types.ts';
-import type { GroundTruthFault } from './ground-truth.ts';
+import type { GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
 import type { Random } from './random.ts';
 import { createSignalSeries, quantize, type SignalSeries } from './signal.ts';
 import type { SimReading } from './vendor-format.ts';
@@ -12,6 +12,7 @@ interface SeriesState {
   signal: SignalSeries;
   drift: { startMs: number; slopePerDay: number } | null;
   stuck: { untilMs: number; value: number } | null;
+  excursion: { untilMs: number; level: number } | null;
 }
 
 /** The value side of one device: its series, with drift, stuck, spike and out-of-range faults applied. */
@@ -30,6 +31,11 @@ export interface DeviceReadingsContext {
   /** Draws every value-fault decision of this device. */
   faultRandom: Random;
   onFault: (fault: GroundTruthFault) => void;
+  /** Chance per series and reading slot that a process excursion starts (SimulationSpec.excursions). */
+  excursionRate?: number;
+  /** Draws the excursions: a stream of its own, so they leave every fault decision as it was. */
+  excursionRandom?: Random;
+  onExcursion?: (excursion: GroundTruthExcursion) => void;
 }
 
 /**
@@ -62,6 +68,7 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
       signal: createSignalSeries(m, c.signalRandom.fork(`signal/${m.metric}`), c.startMs),
       drift,
       stuck: null,
+      excursion: null,
     };
   });
 
@@ -79,7 +86,13 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
     return random.chance(0.001) ? 'uncertain' : 'good';
   }
 
+  // Every draw of the faulted value is made even during an excursion, so excursions change nothing else.
   function readValue(s: SeriesState, tsMs: number): number {
+    const value = readFaulted(s, tsMs);
+    return readExcursion(s, tsMs) ?? value;
+  }
+
+  function readFaulted(s: SeriesState, tsMs: number): number {
     const m = s.signal.metric;
     let value = s.signal.measure(tsMs);
     if (s.drift && tsMs >= s.drift.startMs) value += (s.drift.slopePerDay * (tsMs - s.drift.startMs)) / dayMs;
@@ -134,6 +147,32 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
       return wild;
     }
     return value;
+  }
+
+  // A process excursion (a machine running hot, a bearing failing) is real, so the sensor reports it: the
+  // series sits past the top of its measuring range, where the alert rules (connectors/alert-rules.yaml) look.
+  function readExcursion(s: SeriesState, tsMs: number): number | null {
+    const rate = c.excursionRate ?? 0;
+    const draw = c.excursionRandom;
+    if (rate <= 0 || !draw) return null;
+    const m = s.signal.metric;
+    if (s.excursion && tsMs >= s.excursion.untilMs) s.excursion = null;
+    if (!s.excursion && draw.chance(rate)) {
+      const span = m.rangeMax - m.rangeMin;
+      const untilMs = Math.min(c.endMs, tsMs + Math.round(draw.between(10, 40) * 60_000));
+      s.excursion = { untilMs, level: m.rangeMax + draw.between(0.02, 0.1) * span };
+      c.onExcursion?.({
+        device_id: device.deviceId,
+        metric: m.metric,
+        start: iso(tsMs),
+        end: iso(untilMs),
+        level: quantize(s.excursion.level, m.resolution),
+        range_max: m.rangeMax,
+        unit: m.unit,
+      });
+    }
+    if (!s.excursion) return null;
+    return quantize(s.excursion.level + draw.gaussian() * m.signal.noise, m.resolution);
   }
 }
 

@@ -1,7 +1,7 @@
 import { checkFaultRates, type FaultKind } from './fault-rates.ts';
 import { generateFleet, startOfUtcDay } from './fleet.ts';
 import type { Fleet } from './fleet-types.ts';
-import type { GroundTruth, GroundTruthFault } from './ground-truth.ts';
+import type { GroundTruth, GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
 import type { SimulationLedger } from './ledger.ts';
 import { createRandom } from './random.ts';
 import type { SimulationSpec } from './simulation-options.ts';
@@ -22,6 +22,8 @@ export interface SimulationRun {
   records(): Generator<SimRecord>;
   /** Faults injected so far (all of them once records() is exhausted), in generation order. */
   readonly faults: readonly GroundTruthFault[];
+  /** Process excursions injected so far, likewise. */
+  readonly excursions: readonly GroundTruthExcursion[];
   /** The ground-truth document for `ledger` (the ledger of what was actually sent). */
   groundTruth(ledger: SimulationLedger): GroundTruth;
 }
@@ -37,6 +39,9 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
   const intervalMs = spec.intervalMs ?? 60_000;
   const faults = spec.faults ?? {};
   checkFaultRates(faults);
+  const excursionRate = spec.excursions ?? 0;
+  if (!(excursionRate >= 0 && excursionRate <= 1))
+    throw new RangeError(`excursions must be a rate between 0 and 1, got ${String(spec.excursions)}`);
   if (!(durationMs > 0)) throw new RangeError('durationMs must be > 0');
   if (!(intervalMs >= 1000) || intervalMs % 1000 !== 0) {
     throw new RangeError('interval must be a whole number of seconds, at least 1 s');
@@ -70,6 +75,7 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
   );
   const topics = Object.fromEntries([...formats].map(([v, f]) => [v, f.topic]));
   const recorded: GroundTruthFault[] = [];
+  const excursions: GroundTruthExcursion[] = [];
   let used = false;
 
   return {
@@ -79,6 +85,7 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
     endMs,
     intervalMs,
     faults: recorded,
+    excursions,
     records() {
       if (used) throw new Error('SimulationRun.records() is single use; plan the run again to regenerate');
       used = true;
@@ -91,6 +98,8 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
         faults,
         random: createRandom(seed).fork('telemetry'),
         onFault: (fault) => recorded.push(fault),
+        excursions: excursionRate,
+        onExcursion: (excursion) => excursions.push(excursion),
       });
     },
     groundTruth(ledger) {
@@ -114,6 +123,8 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
         ledger,
         fault_counts: counts,
         faults: recorded,
+        excursion_rate: excursionRate,
+        excursions,
       };
     },
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileErrors, mappingText, mappingWith, seen } from './helpers.ts';
 
-// An expression can reach nothing but its input: no globals, no process, no prototype chain (issue 3).
+// An expression can reach nothing but its input: no globals, no process, no prototype chain
+// (mappings/README.md, "Expressions").
 describe('hostile expressions are rejected at compile time', () => {
   const forbidden =
     'is not allowed: expressions cannot reach prototypes (__proto__, constructor, prototype are rejected)';

@@ -4,7 +4,7 @@ import { mappingWith } from './helpers.ts';
 
 const lineage = { mapping_id: 'test-mapping', mapping_version: 3 };
 
-// One value that cannot be converted, under each on_error policy (issue 3, "Bad input").
+// One value that cannot be converted, under each on_error policy (mappings/README.md).
 function withPolicy(policy: string, extra = ''): string {
   return [
     'explode: $.readings',
