@@ -292,7 +292,6 @@ async function main(): Promise<void> {
   };
   const result = {
     benchmark: 'mapping',
-    issue: 3,
     date: new Date().toISOString(),
     machine: {
       cores: os.cpus().length,

@@ -190,7 +190,6 @@ const peer = withPeer ? await run('reactive', url, base) : null;
 
 const out = {
   benchmark: 'tickets',
-  issue: 5,
   date: new Date().toISOString(),
   machine: {
     cores: os.cpus().length,
@@ -208,7 +207,7 @@ const out = {
     delivery: 'startTicketDelivery, incident mode, concurrency 32, PostgreSQL hub.alert + bullmq on Redis',
     latency: 'hub.alert.ticket_opened_at − ticket_requested_at (first raise committed → incident confirmed)',
     utilisation:
-      'rate_limit_utilisation: admitted (non-429) API requests per second over the delivery span (first arrival to last answer) ÷ the allowed rate, as issue 5 defines it; it can exceed 1 because the emulator counts in fixed 1-s windows and a run that starts and ends mid-window gets two partial windows in full. window_fill_all divides by the allowance of every window touched (at most 1); window_fill_interior only over the full windows in between.',
+      'rate_limit_utilisation: admitted (non-429) API requests per second over the delivery span (first arrival to last answer) ÷ the allowed rate; it can exceed 1 because the emulator counts in fixed 1-s windows and a run that starts and ends mid-window gets two partial windows in full. window_fill_all divides by the allowance of every window touched (at most 1); window_fill_interior only over the full windows in between.',
   },
   incidents_created: hub.incidents_created,
   duplicates: hub.duplicates,

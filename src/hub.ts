@@ -103,10 +103,11 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
         },
       },
       { name: 'redis', check: async () => void (await redis.ping()) },
-      {
+    ];
+    if (stages.ingest !== false)
+      checks.push({
         name: 'ingest',
         check: async () => {
-          if (stages.ingest === false) return;
           const health = ingest?.consumer.health();
           if (!health) throw new Error('not started');
           if (health.state !== 'running')
@@ -114,8 +115,7 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
               `${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`,
             );
         },
-      },
-    ];
+      });
     stage = 'HTTP server';
     const http = await startHttpServer(config.http.port, checks);
     stops.push({ name: 'HTTP server', stop: () => http.close() });

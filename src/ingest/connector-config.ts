@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { loadYamlFile } from '../config/index.ts';
+import { defaultPayloadLimits, type PayloadLimits } from './stages/validate.ts';
 
 const require = createRequire(import.meta.url);
 /** connectors/telemetry.schema.json; connectors/telemetry.yaml names it for editors too. */
@@ -11,6 +12,7 @@ export interface TelemetryConnector {
   topics: string[];
   partitions: number;
   mappings: string;
+  limits: PayloadLimits;
 }
 
 /** The file as written, after schema validation (the schema makes topics required). */
@@ -20,6 +22,7 @@ interface TelemetryYaml {
   topics: string[];
   partitions: number;
   mappings: string;
+  limits?: { max_message_bytes?: number; max_depth?: number };
 }
 
 /**
@@ -35,5 +38,9 @@ export function readTelemetryConnector(file = 'connectors/telemetry.yaml'): Tele
     topics: value.topics,
     partitions: value.partitions,
     mappings: value.mappings,
+    limits: {
+      maxMessageBytes: value.limits?.max_message_bytes ?? defaultPayloadLimits.maxMessageBytes,
+      maxDepth: value.limits?.max_depth ?? defaultPayloadLimits.maxDepth,
+    },
   };
 }

@@ -115,13 +115,13 @@ export async function replayDeadLetters(
             again.mappingVersion ?? null,
           ],
         );
-        result.stillFailing.push({ id: letter.id, code: again.code, message: again.message });
+        result.stillFailing.push({ id: Number(letter.id), code: again.code, message: again.message });
       } else {
         await client.query(
           "UPDATE hub.dead_letter SET status = 'replayed', replayed_at = now(), attempts = attempts + 1, updated_at = now() WHERE id = $1",
           [letter.id],
         );
-        result.replayed.push(letter.id);
+        result.replayed.push(Number(letter.id));
       }
     });
   }

@@ -13,7 +13,7 @@ import { ingestMetricsHook } from './ingest-metrics.ts';
 import { type BatchOutcome, processRecords } from './process-records.ts';
 import { factLookups } from './stages/enrich.ts';
 import { checkFactTarget } from './stages/load.ts';
-import { defaultPayloadLimits, type PayloadLimits } from './stages/validate.ts';
+import type { PayloadLimits } from './stages/validate.ts';
 
 export interface IngestOptions {
   logger: Logger;
@@ -26,7 +26,7 @@ export interface IngestOptions {
   hooks?: IngestHook[];
   /** Where a consumer group without stored offsets starts: earliest (default) or the current end. */
   startAt?: 'earliest' | 'latest';
-  /** Limits on one message; default 1 MiB and 64 levels of nesting. */
+  /** Limits on one message; default: `limits` of connectors/telemetry.yaml (1 MiB, 64 levels of nesting). */
   limits?: PayloadLimits;
   /** Reference snapshot ages (tests run them short). */
   reference?: { maxAgeMs?: number; checkIntervalMs?: number };
@@ -87,7 +87,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   const pool = createIngestPool(config.database.url, config.database.poolMax, logger);
   const hooks = [ingestMetricsHook, ...(options.hooks ?? [])];
   const collectValues = hooks.some((h) => h.wantsValues);
-  const limits = options.limits ?? defaultPayloadLimits;
+  const limits = options.limits ?? connector.limits;
   const cache = new ReferenceCache(pool, options.reference);
   const groupId = options.groupId ?? connector.groupId;
   let consumer: HubConsumer | null = null;

@@ -16,7 +16,7 @@ export interface EventSyncOptions {
   logger: Logger;
 }
 
-/** Event Management severities (reference/servicenow.md §6): 0 Clear, 1 Critical, 2 Major, 4 Warning, 5 OK/Info. */
+/** Event Management severities: 0 Clear, 1 Critical, 2 Major, 4 Warning, 5 OK/Info. */
 function eventSeverity(row: AlertTicketRow): string {
   if (row.status === 'cleared') return '0';
   if (row.status === 'escalated') return '1';

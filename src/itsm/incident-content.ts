@@ -56,7 +56,7 @@ export function incidentContent(mapping: CompiledMapping, row: AlertTicketRow): 
     fields[name] = typeof value === 'string' ? value : String(value);
   }
   const correlationId = fields.correlation_id;
-  // Encoded queries cannot escape ^ or , (reference/servicenow.md §2.2): such an id could match other incidents.
+  // Encoded queries cannot escape ^ or a comma: such an id could match other incidents.
   if (!correlationId || !/^[A-Za-z0-9._:-]{1,100}$/.test(correlationId)) {
     throw new TicketContentError(
       `alert ${row.id}: correlation_id ${JSON.stringify(correlationId ?? null)} must be 1–100 characters of [A-Za-z0-9._:-]`,
@@ -69,7 +69,7 @@ export function incidentContent(mapping: CompiledMapping, row: AlertTicketRow): 
 
 /**
  * The fields an escalation sends: urgency High, and impact one step higher than the mapping gives (never
- * below High). Priority is derived by the instance and never sent (§3.2).
+ * below High). Priority is derived by the instance and never sent.
  */
 export function escalatedFields(fields: Readonly<Record<string, string>>): {
   urgency: string;

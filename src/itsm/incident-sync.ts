@@ -24,10 +24,10 @@ export interface IncidentSyncOptions {
 }
 
 /**
- * Table API delivery (reference/servicenow.md §9): exactly one open incident per alert key. Before a create it
- * searches by correlation_id and adopts what it finds; after a create or update whose answer was lost it looks
- * again (the incident by correlation_id, the work note by its marker) before writing anything else, so a
- * timed-out POST or PATCH neither duplicates the incident nor its note. Repeats become work notes,
+ * Table API delivery (docs/servicenow-tickets.md): exactly one open incident per alert key. Before a create
+ * it searches by correlation_id and adopts what it finds; after a create or update whose answer was lost it
+ * looks again (the incident by correlation_id, the work note by its marker) before writing anything else, so
+ * a timed-out POST or PATCH neither duplicates the incident nor its note. Repeats become work notes,
  * escalation raises urgency and impact, a clear resolves with state 6, close_code and close_notes.
  */
 export class IncidentSync implements AlertSync {
@@ -103,7 +103,7 @@ export class IncidentSync implements AlertSync {
       created = await this.#client.createIncident(body);
     } catch (e) {
       if (!(e instanceof ServiceNowError) || !e.retriable) throw e;
-      // The create may have been committed although its answer never came (§10.2 item 3): look again now.
+      // The create may have been committed although its answer never came: look again now.
       const again = await this.#confirm(row, inflight, content).catch(() => null);
       if (again && again.row.ticket_revision >= inflight.revision) return;
       throw e;

@@ -1,5 +1,5 @@
-// The ITSM stage's public face (issue 5 items 3–4): ServiceNow ticket delivery for hub.alert, and the
-// ServiceNow client it uses. Other stages import only from here.
+// The ITSM stage's public face (docs/servicenow-tickets.md): ServiceNow ticket delivery for hub.alert, and
+// the ServiceNow client it uses. Other stages import only from here.
 
 export { RatePacer, type RatePacerOptions } from './rate-pacer.ts';
 export { type IncidentRef, ServiceNowClient, type ServiceNowClientOptions } from './servicenow-client.ts';

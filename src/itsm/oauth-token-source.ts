@@ -23,10 +23,10 @@ interface TokenAnswer {
 }
 
 /**
- * OAuth bearer tokens from `/oauth_token.do` (reference/servicenow.md §4.2): form-encoded, the password grant
- * first, then the refresh_token grant, falling back to the password grant when the refresh token is refused.
- * Tokens are renewed 30 s before `expires_in`, and after a 401 (an instance may expire them early). Concurrent
- * callers share one token request.
+ * OAuth bearer tokens from `/oauth_token.do`: form-encoded, the password grant first, then the refresh_token
+ * grant, falling back to the password grant when the refresh token is refused. Tokens are renewed 30 s before
+ * `expires_in`, and after a 401 (an instance may expire them early). Concurrent callers share one token
+ * request.
  */
 export class OAuthTokenSource implements AuthSource {
   readonly #settings: OAuthSettings;

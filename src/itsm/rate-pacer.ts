@@ -3,8 +3,8 @@ import { servicenowRateLimitedTotal } from './ticket-metrics.ts';
 
 export interface RatePacerOptions {
   /**
-   * Pace proactively from the X-RateLimit-Limit / X-RateLimit-Reset headers (reference/servicenow.md §5.3):
-   * once a window's allowance is used, wait for its reset instead of collecting 429s. Off: send until refused.
+   * Pace proactively from the X-RateLimit-Limit / X-RateLimit-Reset headers: once a window's allowance is
+   * used, wait for its reset instead of collecting 429s. Off: send until refused.
    * @defaultValue true
    */
   proactive?: boolean;
@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /**
  * Shares one instance's rate allowance among all requests of the process. A 429 honours Retry-After (seconds,
  * as the minimum wait), else X-RateLimit-Reset, else backs off exponentially with jitter (the headerless
- * "semaphore exhausted" 429, §5.2). Windows are identified by the reset time each answer carries, so the
+ * "semaphore exhausted" 429). Windows are identified by the reset time each answer carries, so the
  * pacer needs no knowledge of the window length. The OAuth token endpoint does not go through it.
  */
 export class RatePacer {

@@ -22,7 +22,7 @@ export interface ServiceNowClientOptions {
   /** Instance URL, e.g. https://acme.service-now.com or the emulator's http://127.0.0.1:18090. */
   url: string;
   auth: HubConfig['servicenow']['auth'];
-  /** Per request; a write that times out is not assumed to have failed (reference/servicenow.md §10.2 item 3). */
+  /** Per request; a write that times out is not assumed to have failed. */
   timeoutMs: number;
   pacer: RatePacer;
   /**
@@ -40,7 +40,7 @@ const incidentFields = 'sys_id,number,state,urgency,impact,priority';
  * or OAuth (one token refresh on 401). Every request goes through the rate pacer; a 429 is waited out and the
  * same request sent again (it was not processed). Everything else that fails throws a ServiceNowError whose
  * `retriable` says whether a later attempt can succeed; this client never retries on its own otherwise —
- * bullmq's attempts and backoff are the one retry layer (STYLE §5.7).
+ * bullmq's attempts and backoff are the one retry layer.
  */
 export class ServiceNowClient {
   readonly #http: AxiosInstance;
@@ -75,7 +75,7 @@ export class ServiceNowClient {
 
   /**
    * The newest open incident with this correlation_id (state New, In Progress or On Hold), or null. Resolved
-   * incidents do not count: a new alert after a resolve gets a new incident (§9.2).
+   * incidents do not count: a new alert after a resolve gets a new incident.
    */
   async findOpenIncident(correlationId: string): Promise<IncidentRef | null> {
     const result = await this.#request<Record<string, string>[]>('GET', incidentPath, {
@@ -112,7 +112,7 @@ export class ServiceNowClient {
   }
 
   /**
-   * Whether the record has a work note containing `marker` (sys_journal_field, §3.5): how the hub learns if a
+   * Whether the record has a work note containing `marker` (sys_journal_field): how the hub learns if a
    * write whose answer was lost did land, since journal writes are not idempotent.
    */
   async hasWorkNote(sysId: string, marker: string): Promise<boolean> {
@@ -128,7 +128,7 @@ export class ServiceNowClient {
     return result.length > 0;
   }
 
-  /** POST events to Event Management (§6); they update the alert with the same message_key. */
+  /** POST events to Event Management; they update the alert with the same message_key. */
   async sendEvents(records: readonly Record<string, string>[]): Promise<void> {
     await this.#request('POST', '/api/global/em/jsonv2', { data: { records } });
   }
@@ -207,7 +207,7 @@ export class ServiceNowClient {
       body = null;
     }
     if (res.status >= 200 && res.status < 300) {
-      // A hibernating or waking instance answers 200 with an HTML page (§1.4): not a success.
+      // A hibernating or waking instance answers 200 with an HTML page: not a success.
       if (!body || typeof body !== 'object' || body.result === undefined || body.result === null) {
         throw new ServiceNowError(
           'invalid_response',

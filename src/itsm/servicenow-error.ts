@@ -1,7 +1,7 @@
 /**
  * Why a ServiceNow call failed. Retriable kinds: `timeout`, `network`, `server` (5xx), `invalid_response`
- * (a 2xx that is not the JSON envelope, e.g. a hibernating instance's HTML page, reference/servicenow.md
- * §1.4) and `rate_limited` (the wait a 429 asked for is longer than a job should block). Permanent kinds:
+ * (a 2xx that is not the JSON envelope, e.g. a hibernating instance's HTML page) and `rate_limited` (the
+ * wait a 429 asked for is longer than a job should block). Permanent kinds:
  * `rejected` (4xx other than 401/404/429, e.g. 400 or a 403 data policy), `auth` (401 after a token
  * refresh, or the token endpoint refusing) and `not_found` (404 on a record).
  */

@@ -1,6 +1,6 @@
 import { counter, gauge, histogram } from '../observability/index.ts';
 
-// The ITSM stage's metric names, declared once (STYLE §5.14, reference/reliability-observability.md §4.2).
+// The ITSM stage's metric names, declared once (docs/servicenow-tickets.md, "Metrics").
 
 /** Ticket writes ServiceNow acknowledged (created, updated, escalated, resolved) or intents that failed for good. */
 export const ticketsTotal = counter(

@@ -25,7 +25,7 @@ export interface TicketSettings {
   requestTimeoutMs: number;
   /** How often the reconciler re-enqueues every intent not acknowledged yet. @defaultValue 30000 */
   reconcileIntervalMs: number;
-  /** Resolution code sent with state 6 (the instance's data policy requires one, §3.3). */
+  /** Resolution code sent with state 6 (the instance's data policy requires one). */
   closeCode: string;
   /** Pace requests from X-RateLimit-* headers instead of waiting for 429s. @defaultValue true */
   pacing: boolean;

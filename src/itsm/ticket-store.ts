@@ -49,9 +49,9 @@ export interface AlertTicketRow {
 const undelivered = ['pending', 'sent'];
 
 /**
- * hub.alert as the ticket delivery's source of truth (DESIGN.md decision 6): which intents are undelivered, the
- * per-key lease, and the state transitions pending → sent → acknowledged | failed. Every update is guarded so
- * that a late or repeated acknowledgement never moves an alert backwards.
+ * hub.alert as the ticket delivery's source of truth (docs/servicenow-tickets.md): which intents are
+ * undelivered, the per-key lease, and the state transitions pending → sent → acknowledged | failed. Every
+ * update is guarded so that a late or repeated acknowledgement never moves an alert backwards.
  */
 export class TicketStore {
   readonly #knex: Knex;

@@ -50,7 +50,7 @@ export const MappingErrorCode = {
 } as const;
 export type MappingErrorCode = (typeof MappingErrorCode)[keyof typeof MappingErrorCode];
 
-/** What happens to a record when one of its fields fails at run time (issue 3, "Bad input"). */
+/** What happens to a record when one of its fields fails at run time (`on_error`, mappings/README.md). */
 export type OnErrorPolicy = 'null_and_flag' | 'drop_row' | 'dead_letter' | 'fail_batch' | 'default';
 
 /** Where in a mapping file something is; line and col are 1-based. */
@@ -141,7 +141,7 @@ export class MappingInvalidError extends MappingError {
   }
 }
 
-/** Turns anything thrown into an Error (STYLE §5.5: every catch starts here). */
+/** Turns anything thrown into an Error (every catch starts here). */
 export function ensureError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }

@@ -1,4 +1,4 @@
-// The mapping stage's public face (issue 3). Other stages import only from here.
+// The mapping stage's public face (mappings/README.md). Other stages import only from here.
 export {
   ensureError,
   MappingError,

@@ -1,6 +1,6 @@
 // Messages between the mapping runtime and its JSONata worker (jsonata-sandbox.ts, jsonata-worker.ts).
 
-/** Guardrails for the escape hatch (reference §1.2: JSONata gives no defaults; set timeout and stack). */
+/** Guardrails for the escape hatch (JSONata itself has no timeout or stack limit, so the hub sets both). */
 export interface JsonataLimits {
   timeoutMs: number;
   stack: number;

@@ -24,10 +24,11 @@ export interface MappingTestReport {
 }
 
 /**
- * Runs a mapping's inline tests (STYLE §5.11). Each test feeds `input.payload` (and `input.meta`) through
- * the mapping and compares with `expected`: rows (listed fields, {approx, tol} for floats), errors (in
- * order; none when omitted), dead_letter, fail_batch, or routed. Never throws for a failing test.
- * Called by `iot-hub mappings test` and by the unit tests. A mapping without tests gives an empty report.
+ * Runs a mapping's inline tests (mappings/README.md, `tests:`). Each test feeds `input.payload` (and
+ * `input.meta`) through the mapping and compares with `expected`: rows (listed fields, {approx, tol} for
+ * floats), errors (in order; none when omitted), dead_letter, fail_batch, or routed. Never throws for a
+ * failing test. Called by `iot-hub mappings test` and by the unit tests. A mapping without tests gives an
+ * empty report.
  */
 export async function runMappingTests(mapping: CompiledMapping): Promise<MappingTestReport> {
   const results: MappingTestResult[] = [];

@@ -11,7 +11,7 @@ import type {
 
 /**
  * One output row: the mapping's fields in declared order, then mapping_id and mapping_version, so every
- * loaded row and dead letter can say which mapping made it (issue 3, item 8).
+ * loaded row and dead letter can say which mapping made it.
  */
 export type MappedRow = Record<string, unknown> & { mapping_id: string; mapping_version: number };
 
@@ -35,7 +35,7 @@ export interface MappingInput {
   meta?: MappingMeta;
 }
 
-/** A batch's outcome, per STYLE §5.6: good rows, plus failed records by index (dead letters). */
+/** A batch's outcome: good rows, plus failed records by index (dead letters). */
 export interface BatchMapResult {
   rows: MappedRow[];
   /** For each row, the index of the input it came from. */

@@ -5,7 +5,7 @@ export type YamlPath = ReadonlyArray<string | number>;
 
 /**
  * Turns a path in a parsed YAML document (and an offset inside a scalar) into `file:line:col`, so every
- * error can point at the text a person wrote (reference/pipeline-mapping-quality.md §0.2).
+ * error can point at the text a person wrote.
  */
 export class YamlLocator {
   readonly file: string;

@@ -1,5 +1,5 @@
-// The vocabulary shared by every alert source (threshold rules, heartbeat loss, and the data-quality detectors
-// of a later issue): what a source reports, and how an alert is keyed.
+// The vocabulary shared by every alert source (threshold rules, heartbeat loss, and the data-quality
+// detectors, not built yet): what a source reports, and how an alert is keyed.
 
 /** hub.alert's severity scale (CHECK constraint); `fail` is the one an escalation raises to. */
 export type AlertSeverity = 'info' | 'warn' | 'fail';

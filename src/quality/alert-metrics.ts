@@ -1,6 +1,6 @@
 import { counter } from '../observability/index.ts';
 
-// The quality stage's metric names, declared once (STYLE §5.14).
+// The quality stage's metric names, declared once.
 
 /** Alert lifecycle events written to hub.alert, by what happened. */
 export const alertEventsTotal = counter(

@@ -1,5 +1,5 @@
-// The quality stage's public face (issue 5 item 2): durable alerts in hub.alert from threshold rules, heartbeat
-// loss and (later) the data-quality detectors. Other stages import only from here.
+// The quality stage's public face (docs/servicenow-tickets.md): durable alerts in hub.alert from threshold
+// rules, heartbeat loss and (later) the data-quality detectors. Other stages import only from here.
 
 export {
   type AlertEngine,

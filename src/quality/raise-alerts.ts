@@ -46,13 +46,13 @@ export function activeTraceContext(): AlertTraceContext | null {
 
 /**
  * Writes alert events to hub.alert in one transaction, in the order given, before anything is sent anywhere
- * (DESIGN.md decision 6): a raise opens the key's alert, or repeats, escalates or un-suppresses the active one;
- * a clear clears it. Every change a ticket must reflect bumps the alert's `revision` and marks its ticket
- * intent `pending`; the ticket delivery (src/itsm) then brings ServiceNow up to that revision. Suppressed
- * alerts (open maintenance work order) carry no ticket intent. A `failed` intent stays failed until
- * retried on purpose (retryFailedTickets). The batch's keys are locked (advisory locks, in a fixed order),
- * so concurrent writers of the same key serialise; a batch costs a few statements per touched alert, not per
- * event, so a storm of repeats is cheap.
+ * (the alert row is the source of truth, docs/servicenow-tickets.md): a raise opens the key's alert, or
+ * repeats, escalates or un-suppresses the active one; a clear clears it. Every change a ticket must reflect
+ * bumps the alert's `revision` and marks its ticket intent `pending`; the ticket delivery (src/itsm) then
+ * brings ServiceNow up to that revision. Suppressed alerts (open maintenance work order) carry no ticket
+ * intent. A `failed` intent stays failed until retried on purpose (retryFailedTickets). The batch's keys are
+ * locked (advisory locks, in a fixed order), so concurrent writers of the same key serialise; a batch costs a
+ * few statements per touched alert, not per event, so a storm of repeats is cheap.
  *
  * The active OpenTelemetry context (W3C traceparent) is stored in each touched alert's evidence as `trace`.
  *

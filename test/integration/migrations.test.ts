@@ -19,6 +19,7 @@ const allMigrations = [
   '20261126000003_hub_state',
   '20261126000004_rollup_queue',
   '20261126000005_alert_tickets',
+  '20261201000000_ingest_accounting',
 ];
 
 let url: string;
@@ -131,6 +132,7 @@ describe('migrations', () => {
       'dead_letter',
       'lineage',
       'outbox',
+      'reference_version',
       'rollup_dirty',
     ]);
   });
@@ -283,7 +285,7 @@ describe('migrations', () => {
     const down = await migrateDatabase(url, 'down', (line) => lines.push(line));
     expect(down.changed).toEqual([...allMigrations].reverse());
     expect(down.pending).toEqual(allMigrations);
-    expect(lines[0]).toBe('rolled back 20261126000005_alert_tickets');
+    expect(lines[0]).toBe('rolled back 20261201000000_ingest_accounting');
     const { rows } = await knex.raw("SELECT nspname FROM pg_namespace WHERE nspname IN ('dw', 'hub')");
     expect(rows).toEqual([]);
 
@@ -292,6 +294,6 @@ describe('migrations', () => {
 
     const up = await migrateDatabase(url, 'up');
     expect(up.changed).toEqual(allMigrations);
-    expect(await tablesIn('hub')).toHaveLength(8);
+    expect(await tablesIn('hub')).toHaveLength(9);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * An error answer in the platform's envelope `{"error":{"message","detail"},"status":"failure"}` (reference §1.4).
+ * An error answer in the platform's envelope `{"error":{"message","detail"},"status":"failure"}`.
  * Handlers throw it; the server turns it into the HTTP answer with its status and extra headers.
  */
 export class ApiFailure extends Error {
@@ -21,7 +21,7 @@ export class ApiFailure extends Error {
   }
 }
 
-// The documented bodies, word for word where the reference has them (§1.4, §9.7).
+// The documented bodies, word for word where ServiceNow documents them.
 
 export function notAuthenticated(scheme: 'Basic' | 'BEARER'): ApiFailure {
   return new ApiFailure(401, 'User Not Authenticated', 'Required to provide Auth information', {
@@ -33,7 +33,7 @@ export function noRecordFound(): ApiFailure {
   return new ApiFailure(404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
 }
 
-/** v1 list with no match (§1.1). The detail text is remembered from real instances, not documented. */
+/** v1 list with no match. The detail text is remembered from real instances, not documented. */
 export function noRecordsMatchingQuery(): ApiFailure {
   return new ApiFailure(
     404,
@@ -83,7 +83,7 @@ export function methodNotSupported(method: string): ApiFailure {
   );
 }
 
-/** A data policy (§3.3); the envelope's `message` is unconfirmed, the detail's wording is the reported one. */
+/** A data policy; the envelope's `message` is unconfirmed, the detail's wording is the reported one. */
 export function dataPolicyException(mandatoryLabels: string[]): ApiFailure {
   return new ApiFailure(
     403,

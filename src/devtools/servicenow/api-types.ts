@@ -10,13 +10,13 @@ export interface EmulatorContext {
   rules: ReadonlyMap<string, TableRule>;
   now: () => number;
   invalidQueryReturnsNoRows: boolean;
-  /** Valid `sysparm_data_source` values for IRE (the `discovery_source` choices, §7.4). */
+  /** Valid `sysparm_data_source` values for IRE (the `discovery_source` choices). */
   dataSources: readonly string[];
 }
 
 /** An authenticated API request after the server's pipeline (faults, auth, rate limit) let it through. */
 export interface ApiRequest {
-  /** After `X-HTTP-Method-Override` (§1.1). */
+  /** After `X-HTTP-Method-Override`. */
   method: string;
   /** Absolute URL of the request, as the client addressed the emulator. */
   url: URL;

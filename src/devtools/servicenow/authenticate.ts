@@ -3,7 +3,7 @@ import { notAuthenticated } from './api-failure.ts';
 import type { TokenStore } from './oauth-tokens.ts';
 
 /**
- * Who sent a request: Basic credentials or a Bearer token (reference §4). Returns the user name; throws the
+ * Who sent a request: Basic credentials or a Bearer token. Returns the user name; throws the
  * documented 401 with `WWW-Authenticate: Basic …`, or `BEARER …` when a bad token was sent.
  */
 export function authenticate(

@@ -38,16 +38,16 @@ export interface ServiceNowEmulatorOptions {
   /** Seed of the fault generator, for reproducible runs. Random when absent. */
   seed?: number;
   /**
-   * Refuse Resolved/Closed incidents without close_code and close_notes (403 data policy, §3.3).
+   * Refuse Resolved/Closed incidents without close_code and close_notes (403 data policy).
    * @defaultValue true
    */
   resolutionDataPolicy?: boolean;
   /**
-   * `glide.invalid_query.returns_no_rows`: an invalid query term returns no rows instead of being ignored (§2.2).
+   * `glide.invalid_query.returns_no_rows`: an invalid query term returns no rows instead of being ignored.
    * @defaultValue false
    */
   invalidQueryReturnsNoRows?: boolean;
-  /** incident.close_code choices, published in sys_choice. @defaultValue the current set of §3.3 */
+  /** incident.close_code choices, published in sys_choice. @defaultValue a current release's codes */
   closeCodes?: string[];
   /** cmdb_ci.discovery_source choices; IRE's `sysparm_data_source` must be one. @defaultValue includes 'IoTHub' */
   dataSources?: string[];

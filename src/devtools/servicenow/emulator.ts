@@ -49,9 +49,9 @@ export interface ServiceNowEmulator {
 }
 
 /**
- * Starts a local ServiceNow instance stand-in that follows `reference/servicenow.md`: the Table API, OAuth,
- * rate limits, Event Management and IRE, with fault injection. Resolves once it listens; rejects if the port is
- * taken or an option is invalid.
+ * Starts a local ServiceNow instance stand-in that follows ServiceNow's documented behaviour
+ * (docs/servicenow-emulator.md): the Table API, OAuth, rate limits, Event Management and IRE, with fault
+ * injection. Resolves once it listens; rejects if the port is taken or an option is invalid.
  */
 export async function startServiceNowEmulator(
   options: ServiceNowEmulatorOptions = {},

@@ -1,4 +1,4 @@
-/** Operators of encoded queries (reference §2.2). Order matters: longer spellings are tried first. */
+/** Operators of encoded queries. Order matters: longer spellings are tried first. */
 const operators = [
   'NOT IN',
   'NOT LIKE',
@@ -49,7 +49,7 @@ export interface ParsedQuery {
 // Column names are lower case on the platform; the operator starts at the first character that cannot be one.
 const fieldPattern = /^[a-z0-9_]+(?:\.[a-z0-9_]+)*/;
 
-/** Parses an encoded query. Never throws: what cannot be read is listed in `unparsed` (reference §2.2). */
+/** Parses an encoded query. Never throws: what cannot be read is listed in `unparsed`. */
 export function parseEncodedQuery(query: string): ParsedQuery {
   const parsed: ParsedQuery = { blocks: [], orderBy: [], unparsed: [] };
   if (query === '') return parsed;

@@ -7,9 +7,9 @@ import { insertRecord, updateRecord, type WriteContext } from './write-record.ts
 export const eventRoute = /^\/api\/global\/em\/jsonv2\/?$/;
 
 /**
- * `POST /api/global/em/jsonv2` (reference §6): stores each record in `em_event`, then opens, updates or closes
- * the `em_alert` with the same message key. Answers `{"result":{"Default Bulk Endpoint":"N events were inserted"}}`.
- * The instance processes events asynchronously; here processing is done before the answer.
+ * `POST /api/global/em/jsonv2`: stores each record in `em_event`, then opens, updates or closes the
+ * `em_alert` with the same message key. Answers `{"result":{"Default Bulk Endpoint":"N events were
+ * inserted"}}`. The instance processes events asynchronously; here processing is done before the answer.
  */
 export function handleEventSubmission(ctx: EmulatorContext, req: ApiRequest): ApiResponse {
   if (req.method !== 'POST') throw methodNotSupported(req.method);
@@ -40,7 +40,7 @@ function processEvent(ctx: EmulatorContext, write: WriteContext, event: StoredRo
     updateRecord(write, 'em_event', event, { state, processing_notes: notes, alert });
   const infoError = checkAdditionalInfo(e.additional_info ?? '');
   if (infoError) return void finish('Error', infoError);
-  // An event without severity is kept but opens no alert (§6).
+  // An event without severity is kept but opens no alert.
   if ((e.severity ?? '') === '') return void finish('Processed', 'No severity: no alert');
 
   const key = e.message_key || `${e.source}${e.node}${e.type}${e.resource}${e.metric_name}`;
@@ -88,7 +88,7 @@ function processEvent(ctx: EmulatorContext, write: WriteContext, event: StoredRo
   finish('Processed', '', alert.values.sys_id);
 }
 
-// `node` binds the event to a CI by name, FQDN, IP or MAC address (§6).
+// `node` binds the event to a CI by name, FQDN, IP or MAC address.
 function bindNode(ctx: EmulatorContext, node: string): string {
   if (node === '') return '';
   const ci = ctx.store
@@ -99,7 +99,8 @@ function bindNode(ctx: EmulatorContext, node: string): string {
   return ci?.values.sys_id ?? '';
 }
 
-// additional_info must be a JSON string of an object whose values are strings: {"CPU":"100"}, not {"CPU":100} (§6).
+// additional_info must be a JSON string of an object whose values are strings: {"CPU":"100"}, not
+// {"CPU":100}.
 function checkAdditionalInfo(text: string): string | undefined {
   if (text === '') return undefined;
   try {

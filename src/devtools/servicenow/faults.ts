@@ -9,8 +9,8 @@ export interface FaultRule {
 }
 
 /**
- * Faults to inject (issue 5). Latency, 5xx, 429 and the maintenance page hit any request, /oauth_token.do
- * included, before authentication; a lost response hits API writes after they were committed.
+ * Faults to inject (docs/servicenow-emulator.md). Latency, 5xx, 429 and the maintenance page hit any request,
+ * /oauth_token.do included, before authentication; a lost response hits API writes after they were committed.
  */
 export interface ServiceNowFaults {
   /** Delay before the request is handled: `ms`, or a uniform draw from `ms`…`maxMs`. */
@@ -23,10 +23,10 @@ export interface ServiceNowFaults {
   serverError?: FaultRule & { statuses?: number[] };
   /**
    * A 429 storm independent of the rate-limit rule: by default the semaphore-exhaustion kind, without
-   * Retry-After or X-RateLimit-* (§5.2); with `headers: true`, the documented rule answer (§5.1).
+   * Retry-After or X-RateLimit-*; with `headers: true`, the documented rule answer.
    */
   tooManyRequests?: FaultRule & { headers?: boolean; retryAfterSeconds?: number };
-  /** HTTP 200 with an HTML maintenance page instead of JSON: a hibernating or upgrading instance (§1.4). */
+  /** HTTP 200 with an HTML maintenance page instead of JSON: a hibernating or upgrading instance. */
   maintenancePage?: FaultRule;
   /**
    * The write is committed, then the answer never arrives: `hang` keeps the socket open without answering (the

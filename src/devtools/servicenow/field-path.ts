@@ -4,7 +4,7 @@ import type { FieldDef } from './table-schema.ts';
 
 /**
  * Resolves a column name, dot-walked or not (`caller_id.email`), on a table. Undefined when any step names no
- * column or walks through a non-reference: the caller then ignores the term, as the instance does (§2.1, §2.2).
+ * column or walks through a non-reference: the caller then ignores the term, as the instance does.
  */
 export function resolveFieldPath(registry: TableRegistry, table: string, path: string): FieldDef | undefined {
   let current = table;

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 
-/** A new sys_id: 32 lowercase hex characters, like every real one (reference §1.3). */
+/** A new sys_id: 32 lowercase hex characters, like every real one. */
 export function newSysId(): string {
   return randomBytes(16).toString('hex');
 }
 
-/** Formats epoch milliseconds as a Glide date-time: `YYYY-MM-DD HH:mm:ss` in UTC (reference §1.3). */
+/** Formats epoch milliseconds as a Glide date-time: `YYYY-MM-DD HH:mm:ss` in UTC. */
 export function glideDateTime(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('T', ' ').slice(0, 19);
 }
 
 /**
  * Turns a JSON input value into the string the instance stores: every value is a string, an unset one is "".
- * Numbers and booleans are accepted and echoed as strings (`"urgency": 3` → `"3"`, reference §1.3).
+ * Numbers and booleans are accepted and echoed as strings (`"urgency": 3` → `"3"`).
  */
 export function toGlideString(value: unknown): string {
   if (value === null || value === undefined) return '';

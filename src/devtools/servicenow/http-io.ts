@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { payloadTooLarge } from './api-failure.ts';
 
-/** Headers a real instance sends on every answer (reference §1.2), minus session cookies. */
+/** Headers a real instance sends on every answer, minus session cookies. */
 export function platformHeaders(): Record<string, string> {
   return {
     Server: 'ServiceNow',
@@ -15,7 +15,7 @@ export function platformHeaders(): Record<string, string> {
 
 /**
  * Reads the request body as text. A declared or actual size above `maxBytes` throws the documented 400
- * (`glide.rest.max_content_length`, 10 MB by default, §1.4).
+ * (`glide.rest.max_content_length`, 10 MB by default).
  */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? '0');

@@ -10,7 +10,7 @@ import {
 import type { StoredRow } from './record-store.ts';
 import { insertRecord, updateRecord, type WriteContext } from './write-record.ts';
 
-/** `POST /api/now/identifyreconcile`, and its `/query` dry run; `/enhanced` and `/queryEnhanced` alike (§7.1). */
+/** `POST /api/now/identifyreconcile`, and its `/query` dry run; `/enhanced` and `/queryEnhanced` alike. */
 export const ireRoute = /^\/api\/now\/identifyreconcile(?:\/(query|enhanced|queryEnhanced))?\/?$/;
 
 interface IreItem {
@@ -47,8 +47,8 @@ interface ItemResult {
 }
 
 /**
- * Identifies and reconciles each item with the Hardware Rule, then inserts or updates it (nothing is written on a
- * dry run). Per-item failures come back inside the item with HTTP 200 (§7.1); only an unreadable body is a 400.
+ * Identifies and reconciles each item with the Hardware Rule, then inserts or updates it (nothing is written
+ * on a dry run). Per-item failures come back inside the item with HTTP 200; only an unreadable body is a 400.
  */
 export function handleIdentifyReconcile(
   ctx: EmulatorContext,
@@ -90,7 +90,7 @@ export function handleIdentifyReconcile(
   };
 }
 
-// Error texts from the IRE error-message docs (§7.1); whether they come back per item is unconfirmed.
+// Error texts from the IRE error-message docs; whether they come back per item is unconfirmed.
 function checkDataSource(ctx: EmulatorContext, dataSource: string | null): IreError | undefined {
   const where = 'You need to provide choice value from choice field [discovery_source] in table [cmdb_ci]';
   if (!dataSource)
@@ -252,7 +252,7 @@ function reconcileRelation(
   return { ...base, operation: 'INSERT', errorCount: 0 };
 }
 
-// referenceItems set a reference column of one item to another item's CI (§7.1).
+// referenceItems set a reference column of one item to another item's CI.
 function applyReferenceItems(
   ctx: EmulatorContext,
   write: WriteContext,

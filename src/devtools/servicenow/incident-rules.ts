@@ -1,7 +1,7 @@
 import { dataPolicyException } from './api-failure.ts';
 import type { TableRule, WriteChange } from './write-record.ts';
 
-/** Priority lookup base data, impact × urgency (reference §3.2). */
+/** Priority lookup base data, impact × urgency. */
 const priorityMatrix: Readonly<Record<string, string>> = {
   '1:1': '1',
   '1:2': '2',
@@ -19,7 +19,7 @@ export function priorityFor(impact: string, urgency: string): string | undefined
   return priorityMatrix[`${impact}:${urgency}`];
 }
 
-// Mandatory on Resolved and Closed, with the labels the data-policy message names (§3.3).
+// Mandatory on Resolved and Closed, with the labels the data-policy message names.
 const resolutionFields = [
   ['close_code', 'Resolution code'],
   ['close_notes', 'Resolution notes'],
@@ -29,12 +29,12 @@ const inactiveStates = ['7', '8'];
 const finishedStates = ['6', '7', '8'];
 
 export interface IncidentRuleOptions {
-  /** Refuse state 6/7 without close_code and close_notes with a 403 (§3.3). */
+  /** Refuse state 6/7 without close_code and close_notes with a 403. */
   resolutionDataPolicy: boolean;
 }
 
 /**
- * Incident business logic (reference §3, checklist §11.5): number from INC0010001, opened_at/opened_by,
+ * Incident business logic: number from INC0010001, opened_at/opened_by,
  * read-only priority from the lookup, incident_state mirroring state, resolve/close/cancel/reopen stamps.
  */
 export function createIncidentRule(options: IncidentRuleOptions): TableRule {

@@ -1,4 +1,5 @@
-// The ServiceNow emulator's public face (issue 5): start it, steer its faults and limits, read what it saw.
+// The ServiceNow emulator's public face (docs/servicenow-emulator.md): start it, steer its faults and limits,
+// read what it saw.
 
 export { type EmulatorRecord, type ServiceNowEmulator, startServiceNowEmulator } from './emulator.ts';
 export type { ServiceNowEmulatorOptions } from './emulator-options.ts';

@@ -1,6 +1,6 @@
 import type { RecordStore, StoredRow } from './record-store.ts';
 
-/** The sys_id of the base Hardware Rule identifier entry, as in the reference's example answer (§7.1). */
+/** The sys_id of the base Hardware Rule identifier entry, as in ServiceNow's documented example answer. */
 export const hardwareRuleEntrySysId = '556eb250c3400200d8d4bea192d3ae92';
 
 export interface IdentificationAttempt {
@@ -25,7 +25,7 @@ export interface Identification {
 }
 
 /**
- * The Hardware Rule (§7.1): serial_number + serial_number_type on `cmdb_serial_number` (from `lookup`), then
+ * The Hardware Rule: serial_number + serial_number_type on `cmdb_serial_number` (from `lookup`), then
  * serial_number on `cmdb_ci_hardware`, then name on `cmdb_ci_hardware`; the first attempt that matches wins.
  * Only classes under `cmdb_ci_hardware` have a rule here.
  */

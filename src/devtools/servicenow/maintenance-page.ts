@@ -1,5 +1,5 @@
 /**
- * What a hibernating or upgrading instance answers, with HTTP 200 and text/html (reference §1.4). The wording is
+ * What a hibernating or upgrading instance answers, with HTTP 200 and text/html. The wording is
  * ours; the point is a 2xx whose body is not the JSON envelope, which a client must treat as a failure.
  */
 export const maintenancePageHtml = `<!DOCTYPE html>

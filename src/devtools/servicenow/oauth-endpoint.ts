@@ -14,7 +14,7 @@ export interface OAuthSettings {
 }
 
 /**
- * `POST /oauth_token.do` (reference §4.2): form-encoded only; password, refresh_token and client_credentials
+ * `POST /oauth_token.do`: form-encoded only; password, refresh_token and client_credentials
  * grants. Every failure is the same 401 `{"error_description":"access_denied","error":"server_error"}`.
  */
 export function handleOAuthToken(
@@ -29,7 +29,7 @@ export function handleOAuthToken(
     status: 401,
     body: { error_description: 'access_denied', error: 'server_error' },
   };
-  // A JSON body "results in an unspecified error" (§4.2): we answer it with the generic failure.
+  // A JSON body "results in an unspecified error": we answer it with the generic failure.
   const formEncoded = (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   if (method !== 'POST' || !formEncoded) return denied;
   const form = new URLSearchParams(rawBody);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 export interface OAuthToken {
   accessToken: string;
-  /** Only password grants get one (§4.2); refresh and client-credentials answers carry an access token only. */
+  /** Only password grants get one; refresh and client-credentials answers carry an access token only. */
   refreshToken?: string;
   clientId: string;
   userName: string;
@@ -12,13 +12,13 @@ export interface OAuthToken {
 
 export interface TokenStoreOptions {
   now: () => number;
-  /** Access token lifespan, seconds; the docs' default is 1800 (§4.2). */
+  /** Access token lifespan, seconds; the docs' default is 1800. */
   accessTokenSeconds: number;
   /** Refresh token lifespan, seconds; the platform's default is 100 days. */
   refreshTokenSeconds: number;
 }
 
-/** Issued OAuth tokens. "A request made while the access token is still valid returns the current token" (§4.2). */
+/** Issued OAuth tokens. "A request made while the access token is still valid returns the current token". */
 export interface TokenStore {
   /** The still-valid token of this client and user, or a new one; with a refresh token only when asked. */
   issue(clientId: string, userName: string, withRefreshToken: boolean): OAuthToken;

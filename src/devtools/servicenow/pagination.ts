@@ -1,12 +1,12 @@
 import { invalidLimit, negativeOffset } from './api-failure.ts';
 
-/** One page of a list GET: `sysparm_limit` (default 10000) and `sysparm_offset` (default 0), reference §2.1. */
+/** One page of a list GET: `sysparm_limit` (default 10000) and `sysparm_offset` (default 0). */
 export interface Page {
   limit: number;
   offset: number;
 }
 
-/** Reads the page parameters; throws the documented 400s for a limit ≤ 0 and a negative offset (§1.4). */
+/** Reads the page parameters; throws the documented 400s for a limit ≤ 0 and a negative offset. */
 export function readPage(params: URLSearchParams): Page {
   const limitText = params.get('sysparm_limit') ?? '';
   const offsetText = params.get('sysparm_offset') ?? '';
@@ -18,9 +18,9 @@ export function readPage(params: URLSearchParams): Page {
 }
 
 /**
- * The `Link` header of a list answer (§2.3): absolute URLs, `rel` first/prev/next/last joined by a comma without a
- * space; prev left out on the first page, next on the last. Undefined when everything fits on one page, as the
- * real captures show.
+ * The `Link` header of a list answer: absolute URLs, `rel` first/prev/next/last joined by a comma without a
+ * space; prev left out on the first page, next on the last. Undefined when everything fits on one page, as
+ * the real captures show.
  */
 export function paginationLink(requestUrl: URL, page: Page, total: number): string | undefined {
   if (total <= page.limit && page.offset === 0) return undefined;

@@ -17,7 +17,7 @@ export interface QueryContext {
   registry: TableRegistry;
   store: RecordStore;
   table: string;
-  /** `glide.invalid_query.returns_no_rows`: an invalid term makes the whole query match nothing (§2.2). */
+  /** `glide.invalid_query.returns_no_rows`: an invalid term makes the whole query match nothing. */
   invalidQueryReturnsNoRows: boolean;
 }
 
@@ -27,7 +27,7 @@ interface BoundCondition extends QueryCondition {
 
 /**
  * Binds a parsed query to a table. Invalid parts are dropped and the rest still runs, as the instance does by
- * default (reference §2.2), so a typo such as `correlationid=X` matches every row.
+ * default, so a typo such as `correlationid=X` matches every row.
  */
 export function compileQuery(parsed: ParsedQuery, ctx: QueryContext): CompiledQuery {
   const ignored = [...parsed.unparsed];

@@ -1,7 +1,7 @@
 import { ApiFailure } from './api-failure.ts';
 import { newSysId } from './glide-values.ts';
 
-/** A rate-limit rule (reference §5.1): at most `limit` requests per user per window. */
+/** A rate-limit rule: at most `limit` requests per user per window. */
 export interface RateLimitRule {
   limit: number;
   /**
@@ -20,7 +20,7 @@ export interface RateLimiter {
   admit(user: string, apiName: string): Record<string, string>;
 }
 
-/** Fixed windows aligned to the epoch, so `X-RateLimit-Reset` is a whole UNIX second (§5.1). */
+/** Fixed windows aligned to the epoch, so `X-RateLimit-Reset` is a whole UNIX second. */
 export function createRateLimiter(rule: RateLimitRule, now: () => number): RateLimiter {
   const windowSeconds = rule.windowSeconds ?? 1;
   const ruleSysId = newSysId();
@@ -30,7 +30,7 @@ export function createRateLimiter(rule: RateLimitRule, now: () => number): RateL
       const nowSeconds = now() / 1000;
       const windowStart = Math.floor(nowSeconds / windowSeconds) * windowSeconds;
       const reset = windowStart + windowSeconds;
-      // No X-RateLimit-Remaining: the platform does not send one (§5.1).
+      // No X-RateLimit-Remaining: the platform does not send one.
       const headers = {
         'X-RateLimit-Limit': String(rule.limit),
         'X-RateLimit-Reset': String(reset),

@@ -5,7 +5,7 @@ import type { FieldDef } from './table-schema.ts';
 
 export type DisplayValueMode = 'false' | 'true' | 'all';
 
-/** The response-shaping parameters of the Table API (reference §1.3, §2.1). */
+/** The response-shaping parameters of the Table API. */
 export interface FormatOptions {
   /** `sysparm_fields`; names that resolve to no column are left out. Undefined means every column of the table. */
   fields: string[] | undefined;
@@ -22,7 +22,7 @@ export interface FormatContext {
 
 /**
  * Renders a row as the Table API answers it. Only the columns of `table` appear, so a `cmdb_ci_iot` row read
- * through `cmdb_ci` shows the `cmdb_ci` columns. Journal columns read back as "" (reference §3.5).
+ * through `cmdb_ci` shows the `cmdb_ci` columns. Journal columns read back as "".
  */
 export function formatRecord(
   ctx: FormatContext,
@@ -52,7 +52,7 @@ function renderValue(
   // Display values cost lookups (journal history, referenced rows): compute them only when asked for.
   const display = options.displayValue === 'false' ? '' : displayValue(ctx, values, field, def);
   if (def.type === 'reference') {
-    // An empty reference is the plain string "" (§1.3), not an object.
+    // An empty reference is the plain string "", not an object.
     if (raw === '') return options.displayValue === 'all' ? { display_value: '', value: '' } : '';
     const link = `${ctx.baseUrl}/api/now/table/${def.reference}/${raw}`;
     switch (options.displayValue) {
@@ -104,7 +104,7 @@ export function displayValue(
   }
 }
 
-// The display value of a journal column is its history, newest first (reported, §3.5 [UNCONFIRMED]).
+// The display value of a journal column is its history, newest first (reported, unconfirmed).
 function journalHistory(ctx: FormatContext, sysId: string, element: string, label: string): string {
   const users = ctx.store.list('sys_user');
   return ctx.store

@@ -1,6 +1,6 @@
 import type { TableRegistry } from './table-registry.ts';
 
-/** A stored row: every value a string, as the platform keeps them (reference §1.3). */
+/** A stored row: every value a string, as the platform keeps them. */
 export type GlideRecord = Record<string, string>;
 
 /** A row and the class (table) it was created in; a `cmdb_ci_iot` row is also a `cmdb_ci` row. */
@@ -22,7 +22,7 @@ export interface RecordStore {
   /** Replaces the values of an existing row (same sys_id); the class can change (IRE upgrade). */
   replace(row: StoredRow, values: GlideRecord, className?: string): StoredRow;
   remove(table: string, sysId: string): boolean;
-  /** The next record number for a prefix, e.g. `INC0010001` then `INC0010002` (reference §3.1). */
+  /** The next record number for a prefix, e.g. `INC0010001` then `INC0010002`. */
   nextNumber(prefix: string): string;
 }
 

@@ -151,7 +151,7 @@ function infrastructureFault(
     entry.fault = 'tooManyRequests';
     const storm = faults.faults.tooManyRequests ?? { rate: 1 };
     if (!storm.headers) {
-      // Semaphore exhaustion (§5.2): no Retry-After, no X-RateLimit-*; the body is unconfirmed.
+      // Semaphore exhaustion: no Retry-After, no X-RateLimit-*; the body is unconfirmed.
       const failure = new ApiFailure(
         429,
         'Too Many Requests',
@@ -159,7 +159,7 @@ function infrastructureFault(
       );
       return jsonAnswer(429, headers, failure.body());
     }
-    // The documented rule answer (§5.1, §9.7), as if an hourly rule had run out.
+    // The documented rule answer, as if an hourly rule had run out.
     const retryAfter = storm.retryAfterSeconds ?? 1;
     const failure = new ApiFailure(
       429,
@@ -190,7 +190,7 @@ function route(ctx: EmulatorContext, req: ApiRequest): ApiResponse {
   throw unknownResource();
 }
 
-/** The API a rate-limit rule names in its 429 detail (§5.1). */
+/** The API a rate-limit rule names in its 429 detail. */
 function apiName(path: string): string {
   if (tableRoute.test(path)) return 'Table API';
   if (eventRoute.test(path)) return 'Event Management API';

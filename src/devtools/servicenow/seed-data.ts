@@ -5,7 +5,7 @@ const adminSysId = '6816f79cc0a8016401c5a33be04be441';
 
 /**
  * Base data an instance ships with: the API user, a sys_choice row for every choice column (so clients can
- * discover close codes, §3.3) and the CI relationship types IRE relations name (§7.1).
+ * discover close codes) and the CI relationship types IRE relations name.
  */
 export function seedBaseData(
   ctx: WriteContext,

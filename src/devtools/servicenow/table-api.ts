@@ -12,10 +12,10 @@ import { compileQuery } from './query-evaluate.ts';
 import { type DisplayValueMode, type FormatOptions, formatRecord } from './record-format.ts';
 import { insertRecord, updateRecord, type WriteContext } from './write-record.ts';
 
-/** `/api/now/table/{table}[/{sys_id}]`, also under `/api/now/v1/` and `/api/now/v2/` (reference §1.1). */
+/** `/api/now/table/{table}[/{sys_id}]`, also under `/api/now/v1/` and `/api/now/v2/`. */
 export const tableRoute = /^\/api\/now\/(?:(v1|v2)\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
 
-/** Serves one Table API request (reference §2). Throws ApiFailure for the documented error answers. */
+/** Serves one Table API request. Throws ApiFailure for the documented error answers. */
 export function handleTableRequest(
   ctx: EmulatorContext,
   req: ApiRequest,
@@ -91,7 +91,7 @@ function listRecords(
     .filter((row) => query.matches(row))
     .sort((a, b) => query.compare(a, b));
   const pageRows = rows.slice(page.offset, page.offset + page.limit);
-  // v1 answers 404 where v2 (and the unversioned latest) answers an empty list (§1.1).
+  // v1 answers 404 where v2 (and the unversioned latest) answers an empty list.
   if (version === 'v1' && pageRows.length === 0) throw noRecordsMatchingQuery();
   const headers: Record<string, string> = {};
   if (params.get('sysparm_no_count') !== 'true') headers['X-Total-Count'] = String(rows.length);
@@ -100,7 +100,7 @@ function listRecords(
   return { status: 200, headers, body: { result: pageRows.map((row) => format(row.values)) } };
 }
 
-/** `sysparm_query`, or else `name=value` pairs, which may use display values (`&state=Closed`, §2.1). */
+/** `sysparm_query`, or else `name=value` pairs, which may use display values (`&state=Closed`). */
 function readQuery(ctx: EmulatorContext, table: string, params: URLSearchParams): ParsedQuery {
   const encoded = params.get('sysparm_query');
   if (encoded !== null) return parseEncodedQuery(encoded);
@@ -131,7 +131,7 @@ function readFormat(params: URLSearchParams): FormatOptions {
   };
 }
 
-/** POST/PUT/PATCH take one record; of an array only the first element counts (§1.1). */
+/** POST/PUT/PATCH take one record; of an array only the first element counts. */
 function readRecordBody(body: unknown): Record<string, unknown> {
   const record = Array.isArray(body) ? (body[0] ?? {}) : (body ?? {});
   if (typeof record !== 'object' || record === null || Array.isArray(record)) throw invalidJson();

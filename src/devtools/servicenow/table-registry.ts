@@ -2,7 +2,7 @@ import { type FieldDef, systemFields, type TableDef } from './table-schema.ts';
 
 /**
  * The tables the emulator knows, with inheritance resolved. An unknown table name is the caller's 400
- * (`Invalid table …`, reference §1.4); an unknown field is ignored, as the instance ignores it.
+ * (`Invalid table …`); an unknown field is ignored, as the instance ignores it.
  */
 export interface TableRegistry {
   has(table: string): boolean;

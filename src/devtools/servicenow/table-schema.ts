@@ -7,7 +7,7 @@ export interface FieldDef {
   label: string;
   /** For references: the table the sys_id points into. */
   reference?: string;
-  /** For choices: stored value → label. Values outside the list are stored as sent (reference §9.1). */
+  /** For choices: stored value → label. Values outside the list are stored as sent. */
   choices?: Readonly<Record<string, string>>;
   /** Value of a new record when the field is not supplied; "" when absent. */
   default?: string;
@@ -55,7 +55,7 @@ export const choice = (label: string, choices: Record<string, string>, defaultVa
 });
 export const journal = (label: string): FieldDef => ({ type: 'journal', label });
 
-/** Columns every table has; the system sets them and ignores them in request bodies (reference §1.3). */
+/** Columns every table has; the system sets them and ignores them in request bodies. */
 export const systemFields: Readonly<Record<string, FieldDef>> = {
   sys_id: text('Sys ID'),
   sys_created_on: dateTime('Created'),

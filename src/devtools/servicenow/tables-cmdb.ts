@@ -1,6 +1,6 @@
 import { bool, choice, dateTime, reference, type TableDef, text } from './table-schema.ts';
 
-/** `discovery_source` choices seen in the docs, plus the hub's own source (reference §7.4). */
+/** `discovery_source` choices seen in the docs, plus the hub's own source. */
 export const defaultDataSources = [
   'ServiceNow',
   'Manual Entry',
@@ -9,7 +9,7 @@ export const defaultDataSources = [
   'IoTHub',
 ];
 
-/** Relationship types seeded in `cmdb_rel_type`; IRE relations name them (reference §7.1). */
+/** Relationship types seeded in `cmdb_rel_type`; IRE relations name them. */
 export const defaultRelationTypes = [
   'Connects to::Connected by',
   'Contains::Contained by',
@@ -19,9 +19,9 @@ export const defaultRelationTypes = [
 ];
 
 /**
- * The CMDB tables the hub uses. IoT devices are `cmdb_ci_iot`, gateways `cmdb_ci_iot_gateway` (lower case assumed,
- * reference §7.3; there is no `cmdb_ci_iot_device`), industrial assets `cmdb_ci_ot`, sites `cmn_location`
- * (a location, not a CI). Column lists are the subset the hub reads and writes.
+ * The CMDB tables the hub uses. IoT devices are `cmdb_ci_iot`, gateways `cmdb_ci_iot_gateway` (lower case
+ * assumed, there is no `cmdb_ci_iot_device`), industrial assets `cmdb_ci_ot`, sites `cmn_location` (a
+ * location, not a CI). Column lists are the subset the hub reads and writes.
  */
 export function cmdbTables(dataSources: readonly string[]): TableDef[] {
   return [

@@ -9,7 +9,7 @@ const eventSeverities = {
   '5': 'Info',
 };
 
-// What an event says about its origin; an alert carries the same columns (§6).
+// What an event says about its origin; an alert carries the same columns.
 const eventIdentity = {
   source: text('Source'),
   event_class: text('Source instance'),
@@ -21,7 +21,7 @@ const eventIdentity = {
   severity: choice('Severity', eventSeverities),
 };
 
-/** Event Management: events as received (`em_event`) and the alerts they open or close (`em_alert`), §6. */
+/** Event Management: events as received (`em_event`) and the alerts they open or close (`em_alert`). */
 export const eventTables: TableDef[] = [
   {
     name: 'em_event',

@@ -43,7 +43,7 @@ export const systemTables: TableDef[] = [
     },
   },
   {
-    // Journal Entry table (reference §3.5): one row per work note or comment.
+    // Journal Entry table: one row per work note or comment.
     name: 'sys_journal_field',
     label: 'Journal Entry',
     displayField: 'value',

@@ -2,7 +2,7 @@ import { bool, choice, dateTime, integer, journal, reference, type TableDef, tex
 
 const impactUrgency = { '1': '1 - High', '2': '2 - Medium', '3': '3 - Low' };
 
-/** The close codes of a current release (reference §3.3); replaceable because instances differ. */
+/** The close codes of a current release; replaceable because instances differ. */
 export const defaultCloseCodes = [
   'Duplicate',
   'Known error',
@@ -16,7 +16,7 @@ export const defaultCloseCodes = [
   'User error',
 ];
 
-/** `task` and its child `incident`, with the columns of reference §3.1 (a subset of a real instance's ~90). */
+/** `task` and its child `incident`, with the documented columns (a subset of a real instance's ~90). */
 export function taskTables(closeCodes: readonly string[]): TableDef[] {
   const task: TableDef = {
     name: 'task',

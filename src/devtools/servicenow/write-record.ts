@@ -34,7 +34,7 @@ export interface WriteContext {
   user: ActingUser;
   /** Rules by table name; a rule of `task` also runs for `incident` rows. */
   rules: ReadonlyMap<string, TableRule>;
-  /** `sysparm_input_display_value=true`: references and choices may be given by display value (§1.3). */
+  /** `sysparm_input_display_value=true`: references and choices may be given by display value. */
   inputDisplayValue?: boolean;
   /** Seeding only: lets `sys_id` and the other system columns be set from the input. */
   allowSystemFields?: boolean;
@@ -132,7 +132,7 @@ function normalise(ctx: WriteContext, def: FieldDef, text: string): string {
   return text;
 }
 
-// Each journal write is one sys_journal_field row (reference §3.5); retries therefore duplicate notes.
+// Each journal write is one sys_journal_field row; retries therefore duplicate notes.
 function writeJournal(ctx: WriteContext, row: StoredRow, notes: Array<[string, string]>): void {
   for (const [element, value] of notes) {
     insertRecord(ctx, 'sys_journal_field', {

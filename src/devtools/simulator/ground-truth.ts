@@ -81,7 +81,6 @@ export interface GroundTruth {
   /** Injected faults per kind (entries in `faults`). */
   fault_counts: Partial<Record<FaultKind, number>>;
   faults: GroundTruthFault[];
-  /** Chance per series and reading slot that an excursion starts, and the excursions injected. */
-  excursion_rate: number;
+  /** The process excursions injected (SimulationSpec.excursions), by start. */
   excursions: GroundTruthExcursion[];
 }

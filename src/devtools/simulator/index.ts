@@ -1,4 +1,4 @@
-// Public face of the device simulator (issue 4): fleet generation, MDM and warehouse seeding, telemetry to
+// Public face of the device simulator: fleet generation, MDM and warehouse seeding, telemetry to
 // Kafka in every vendor format with injected faults, and the ground truth and ledger pipeline tests check.
 export { parseDurationMs, parseRate } from './duration.ts';
 export { type FaultKind, type FaultRates, faultKinds, parseFaultRates } from './fault-rates.ts';

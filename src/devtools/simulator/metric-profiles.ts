@@ -17,7 +17,7 @@ export const simulatedMetrics: readonly SimulatedMetric[] = [
 export interface MetricProfile {
   /** Canonical UCUM unit (dw.dim_metric.canonical_unit). */
   unit: string;
-  /** Sensor spec range: a reading outside it is a gross-range failure (reference §3.1). */
+  /** Sensor spec range: a reading outside it is a gross-range failure. */
   rangeMin: number;
   rangeMax: number;
   /** Smallest step the sensor reports; values are rounded to it. */

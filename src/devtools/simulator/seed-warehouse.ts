@@ -13,10 +13,10 @@ export interface SeedWarehouseResult {
  * Writes the fleet's current rows into dw.dim_asset, dw.bridge_asset_hierarchy and dw.dim_device of the hub
  * database at `databaseUrl` (migrated), so telemetry enriches before CDC exists.
  *
- * A devtools shortcut until the CDC issue syncs these dimensions from MDM through Debezium: it writes the
- * same content seedMdm puts in MDM, as each key's first version (valid_from -infinity, reference
- * pipeline-mapping-quality.md §2.2 notes). Idempotent: a key's current row is updated in place when its
- * row_hash differs (or it is an inferred member, overwritten as Kimball's late-dimension rule says, §2.5),
+ * A devtools shortcut until a CDC loader syncs these dimensions from MDM through Debezium: it writes the
+ * same content seedMdm puts in MDM, as each key's first version (valid_from -infinity,
+ * docs/architecture.md, "Warehouse schema"). Idempotent: a key's current row is updated in place when its
+ * row_hash differs (or it is an inferred member, overwritten in place so its facts keep their key),
  * never duplicated. Unknown devices are not written. Takes the same advisory locks as the SCD2 merges, so
  * it does not interleave with them. Errors propagate and roll the transaction back.
  */
@@ -150,7 +150,7 @@ export async function seedWarehouseDimensions(
   }
 }
 
-// ltree labels allow only [A-Za-z0-9_] (reference §2.3), so they are built from ids, never names: the same
+// ltree labels allow few characters (docs/architecture.md), so they are built from ids, never names: the same
 // label mappings/mdm-asset-v1.yaml gives a node (path_label: "n" + the first 8 hex digits of sha256(id)).
 function pathLabel(assetId: string): string {
   return `n${createHash('sha256').update(assetId).digest('hex').slice(0, 8)}`;

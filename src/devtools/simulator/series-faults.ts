@@ -1,6 +1,7 @@
+import type { PlannedExcursion } from './excursions.ts';
 import type { FaultRates } from './fault-rates.ts';
 import type { FleetDevice } from './fleet-types.ts';
-import type { GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
+import type { GroundTruthFault } from './ground-truth.ts';
 import type { Random } from './random.ts';
 import { createSignalSeries, quantize, type SignalSeries } from './signal.ts';
 import type { SimReading } from './vendor-format.ts';
@@ -12,7 +13,7 @@ interface SeriesState {
   signal: SignalSeries;
   drift: { startMs: number; slopePerDay: number } | null;
   stuck: { untilMs: number; value: number } | null;
-  excursion: { untilMs: number; level: number } | null;
+  excursions: PlannedExcursion[];
 }
 
 /** The value side of one device: its series, with drift, stuck, spike and out-of-range faults applied. */
@@ -31,11 +32,10 @@ export interface DeviceReadingsContext {
   /** Draws every value-fault decision of this device. */
   faultRandom: Random;
   onFault: (fault: GroundTruthFault) => void;
-  /** Chance per series and reading slot that a process excursion starts (SimulationSpec.excursions). */
-  excursionRate?: number;
-  /** Draws the excursions: a stream of its own, so they leave every fault decision as it was. */
+  /** This device's planned process excursions (planExcursions). */
+  excursions?: readonly PlannedExcursion[];
+  /** The noise of readings during an excursion: a stream of its own, so excursions change nothing else. */
   excursionRandom?: Random;
-  onExcursion?: (excursion: GroundTruthExcursion) => void;
 }
 
 /**
@@ -68,7 +68,7 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
       signal: createSignalSeries(m, c.signalRandom.fork(`signal/${m.metric}`), c.startMs),
       drift,
       stuck: null,
-      excursion: null,
+      excursions: (c.excursions ?? []).filter((e) => e.metric === m.metric),
     };
   });
 
@@ -150,29 +150,12 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
   }
 
   // A process excursion (a machine running hot, a bearing failing) is real, so the sensor reports it: the
-  // series sits past the top of its measuring range, where the alert rules (connectors/alert-rules.yaml) look.
+  // series reads past the top of its measuring range, where the alert rules (connectors/alert-rules.yaml) look.
   function readExcursion(s: SeriesState, tsMs: number): number | null {
-    const rate = c.excursionRate ?? 0;
-    const draw = c.excursionRandom;
-    if (rate <= 0 || !draw) return null;
+    const e = s.excursions.find((x) => x.startMs <= tsMs && tsMs < x.endMs);
+    if (!e || !c.excursionRandom) return null;
     const m = s.signal.metric;
-    if (s.excursion && tsMs >= s.excursion.untilMs) s.excursion = null;
-    if (!s.excursion && draw.chance(rate)) {
-      const span = m.rangeMax - m.rangeMin;
-      const untilMs = Math.min(c.endMs, tsMs + Math.round(draw.between(10, 40) * 60_000));
-      s.excursion = { untilMs, level: m.rangeMax + draw.between(0.02, 0.1) * span };
-      c.onExcursion?.({
-        device_id: device.deviceId,
-        metric: m.metric,
-        start: iso(tsMs),
-        end: iso(untilMs),
-        level: quantize(s.excursion.level, m.resolution),
-        range_max: m.rangeMax,
-        unit: m.unit,
-      });
-    }
-    if (!s.excursion) return null;
-    return quantize(s.excursion.level + draw.gaussian() * m.signal.noise, m.resolution);
+    return quantize(e.level + c.excursionRandom.gaussian() * m.signal.noise, m.resolution);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Random } from './random.ts';
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
-/** Lag-one autocorrelation of the noise: real sensor noise is not white at minute cadence (reference §3.2). */
+/** Lag-one autocorrelation of the noise: real sensor noise is not white at minute cadence. */
 const noiseCorrelation = 0.6;
 
 /**

@@ -20,9 +20,9 @@ export interface SimulationSpec {
   start?: Date;
   faults?: FaultRates;
   /**
-   * Process excursions, not data faults: the chance per series and reading slot that the machine runs past
-   * the top of the device's measuring range for 10–40 min, so alert rules open (and later clear) incidents.
-   * Drawn from a stream of their own: any rate leaves the faults and other values unchanged. @defaultValue 0
+   * Process excursions, not data faults: how many times a registered device's temperature or vibration runs
+   * past the top of its measuring range for 10–40 min, so alert rules open (and later clear) incidents. Drawn
+   * from streams of their own: any number leaves the faults and the other values unchanged. @defaultValue 0
    */
   excursions?: number;
   /** Wire formats to split devices across, round robin. @defaultValue ['acme', 'flatline'] */

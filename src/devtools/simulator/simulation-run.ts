@@ -1,3 +1,4 @@
+import { planExcursions } from './excursions.ts';
 import { checkFaultRates, type FaultKind } from './fault-rates.ts';
 import { generateFleet, startOfUtcDay } from './fleet.ts';
 import type { Fleet } from './fleet-types.ts';
@@ -22,7 +23,7 @@ export interface SimulationRun {
   records(): Generator<SimRecord>;
   /** Faults injected so far (all of them once records() is exhausted), in generation order. */
   readonly faults: readonly GroundTruthFault[];
-  /** Process excursions injected so far, likewise. */
+  /** The process excursions the run injects (SimulationSpec.excursions). */
   readonly excursions: readonly GroundTruthExcursion[];
   /** The ground-truth document for `ledger` (the ledger of what was actually sent). */
   groundTruth(ledger: SimulationLedger): GroundTruth;
@@ -39,9 +40,9 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
   const intervalMs = spec.intervalMs ?? 60_000;
   const faults = spec.faults ?? {};
   checkFaultRates(faults);
-  const excursionRate = spec.excursions ?? 0;
-  if (!(excursionRate >= 0 && excursionRate <= 1))
-    throw new RangeError(`excursions must be a rate between 0 and 1, got ${String(spec.excursions)}`);
+  const excursionCount = spec.excursions ?? 0;
+  if (!Number.isInteger(excursionCount) || excursionCount < 0)
+    throw new RangeError(`excursions must be a whole number ≥ 0, got ${String(spec.excursions)}`);
   if (!(durationMs > 0)) throw new RangeError('durationMs must be > 0');
   if (!(intervalMs >= 1000) || intervalMs % 1000 !== 0) {
     throw new RangeError('interval must be a whole number of seconds, at least 1 s');
@@ -75,7 +76,13 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
   );
   const topics = Object.fromEntries([...formats].map(([v, f]) => [v, f.topic]));
   const recorded: GroundTruthFault[] = [];
-  const excursions: GroundTruthExcursion[] = [];
+  const planned = planExcursions(
+    fleet,
+    createRandom(seed).fork('excursions'),
+    { startMs, endMs, intervalMs },
+    excursionCount,
+  );
+  const excursions: GroundTruthExcursion[] = planned.map(({ startMs: _s, endMs: _e, ...e }) => e);
   let used = false;
 
   return {
@@ -98,8 +105,7 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
         faults,
         random: createRandom(seed).fork('telemetry'),
         onFault: (fault) => recorded.push(fault),
-        excursions: excursionRate,
-        onExcursion: (excursion) => excursions.push(excursion),
+        excursions: planned,
       });
     },
     groundTruth(ledger) {
@@ -123,7 +129,6 @@ export function createSimulationRun(spec: SimulationSpec & { realtime?: boolean 
         ledger,
         fault_counts: counts,
         faults: recorded,
-        excursion_rate: excursionRate,
         excursions,
       };
     },

@@ -1,6 +1,7 @@
+import type { PlannedExcursion } from './excursions.ts';
 import type { FaultRates } from './fault-rates.ts';
 import type { Fleet, FleetDevice } from './fleet-types.ts';
-import type { GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
+import type { GroundTruthFault } from './ground-truth.ts';
 import type { SentRecordFacts } from './ledger.ts';
 import { breakJson } from './malformed-json.ts';
 import { PendingQueue } from './pending-queue.ts';
@@ -37,9 +38,8 @@ export interface TelemetryPlan {
   faults: FaultRates;
   random: Random;
   onFault: (fault: GroundTruthFault) => void;
-  /** SimulationSpec.excursions; 0 or absent injects none. */
-  excursions?: number;
-  onExcursion?: (excursion: GroundTruthExcursion) => void;
+  /** Planned process excursions (planExcursions); none when absent. */
+  excursions?: readonly PlannedExcursion[];
 }
 
 interface DeviceRun {
@@ -212,9 +212,8 @@ function createRun(plan: TelemetryPlan, device: FleetDevice, index: number): Dev
       signalRandom: random.fork('signal'),
       faultRandom: random.fork('values'),
       onFault: plan.onFault,
-      excursionRate: plan.excursions ?? 0,
+      excursions: plan.excursions?.filter((e) => e.device_id === device.deviceId),
       excursionRandom: random.fork('excursions'),
-      onExcursion: plan.onExcursion,
     }),
     random: random.fork('messages'),
     phaseMs: Math.floor(random.between(0, 0.8) * plan.intervalMs),

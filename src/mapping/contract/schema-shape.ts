@@ -10,8 +10,8 @@ type Shape = JsonSchema | 'open';
 
 /**
  * Static path checks against the source contract: `$.readings[0].valu` fails at compile time when the
- * contract declares the reading's properties and `valu` is not one of them (issue 3, "a path that can
- * never match the source schema"). Composite schemas (anyOf/oneOf/allOf) and open objects are not judged.
+ * contract declares the reading's properties and `valu` is not one of them: a path that can
+ * never match the source schema. Composite schemas (anyOf/oneOf/allOf) and open objects are not judged.
  */
 export class SchemaShape {
   private readonly root: JsonSchema;

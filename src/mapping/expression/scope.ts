@@ -9,7 +9,7 @@ export interface MappingMeta {
   headers?: Record<string, string>;
   /** Debezium change event: c (create), u (update), d (delete), r (snapshot read). */
   op?: string;
-  /** Debezium source.lsn and the transaction's commit LSN: the CDC version guard (DESIGN decision 1). */
+  /** Debezium source.lsn and the transaction's commit LSN: the CDC version guard (docs/architecture.md). */
   lsn?: number | string;
   commit_lsn?: number | string;
   /** Debezium source.ts_ms: when the change was committed in the source database. */

@@ -9,7 +9,7 @@ const ALGORITHMS = ['sha256', 'sha1', 'md5'];
 /**
  * hash(value, ...more, algorithm: "sha256", length: 64) → lowercase hex digest of the values joined by
  * U+001F (unit separator, so ("a","bc") and ("ab","c") differ). Non-text values hash as JSON; null as
- * the empty string. `length` keeps a prefix, e.g. 8 for ltree labels (reference §2.3).
+ * the empty string. `length` keeps a prefix, e.g. 8 for ltree labels (docs/architecture.md).
  */
 export const hash: FunctionSpec = {
   name: 'hash',

@@ -48,6 +48,7 @@ describe('shipped connector files', () => {
       topics: ['telemetry.acme', 'telemetry.flatline'],
       partitions: 4,
       mappings: 'mappings',
+      limits: { maxMessageBytes: 1_048_576, maxDepth: 64 },
     });
     expect(loadAlertRules(path.join(connectors, 'alert-rules.yaml'))).toHaveLength(4);
     expect(loadTicketSettings(path.join(connectors, 'servicenow-tickets.yaml'))).toMatchObject({
@@ -62,7 +63,7 @@ describe('a misspelt key', () => {
   it('in telemetry.yaml names file, line, column and the allowed keys', () => {
     const { file, line, col } = misspelt('telemetry.yaml', 'group_id', 'groupid');
     expect(messageOf(() => readTelemetryConnector(file))).toBe(
-      `${file}:${line}:${col}: groupid: unknown key 'groupid'; allowed here: kind, group_id, topics, partitions, mappings`,
+      `${file}:${line}:${col}: groupid: unknown key 'groupid'; allowed here: kind, group_id, topics, partitions, mappings, limits`,
     );
   });
 

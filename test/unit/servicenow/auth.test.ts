@@ -20,7 +20,7 @@ const tokenRequest = (form: Record<string, string>, contentType = 'application/x
     headers: { 'Content-Type': contentType },
   });
 
-describe('Basic auth (§4.1)', () => {
+describe('Basic auth', () => {
   it.each([
     ['no credentials', false as const],
     ['a wrong password', basicAuth('admin', 'nope')],
@@ -49,7 +49,7 @@ describe('Basic auth (§4.1)', () => {
   });
 });
 
-describe('OAuth /oauth_token.do (§4.2)', () => {
+describe('OAuth /oauth_token.do', () => {
   const password = {
     grant_type: 'password',
     client_id: 'hub',

@@ -25,7 +25,7 @@ const event = (overrides: Record<string, string> = {}) => ({
 });
 const send = (records: unknown[]) => sn.call('POST', '/api/global/em/jsonv2', { body: { records } });
 
-describe('POST /api/global/em/jsonv2 (§6)', () => {
+describe('POST /api/global/em/jsonv2', () => {
   it('answers the bulk-endpoint message and stores each event', async () => {
     const res = await send([event(), event({ message_key: 'other' })]);
     expect(res.status).toBe(200);

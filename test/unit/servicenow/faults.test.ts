@@ -87,7 +87,7 @@ describe('server errors', () => {
 });
 
 describe('429 storms', () => {
-  it('by default: 429 without Retry-After or X-RateLimit-* (semaphore kind, §5.2)', async () => {
+  it('by default: 429 without Retry-After or X-RateLimit-* (semaphore kind)', async () => {
     sn = await startEmulator({ faults: { tooManyRequests: { rate: 1, times: 2 } } });
     const res = await sn.call('GET', '/api/now/table/incident');
     expect(res.status).toBe(429);

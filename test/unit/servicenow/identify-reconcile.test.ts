@@ -30,7 +30,7 @@ const payload = {
 const reconcile = (body: unknown, path = '/api/now/identifyreconcile', source = 'IoTHub') =>
   sn.call('POST', `${path}?sysparm_data_source=${source}`, { body });
 
-describe('POST /api/now/identifyreconcile (§7.1)', () => {
+describe('POST /api/now/identifyreconcile', () => {
   it('inserts new CIs and their relation, reporting every Hardware Rule attempt', async () => {
     const res = await reconcile(payload);
     expect(res.status).toBe(200);

@@ -24,7 +24,7 @@ describe('incident numbers', () => {
   });
 });
 
-describe('priority from impact × urgency (§3.2)', () => {
+describe('priority from impact × urgency', () => {
   it.each([
     ['1', '1', '1'],
     ['1', '2', '2'],
@@ -53,7 +53,7 @@ describe('priority from impact × urgency (§3.2)', () => {
   });
 });
 
-describe('state model (§3.1, §3.3)', () => {
+describe('state model', () => {
   it('defaults to New, active, with opened_at and opened_by the API user', async () => {
     const incident = await create();
     expect(incident).toMatchObject({ state: '1', incident_state: '1', active: 'true' });
@@ -142,7 +142,7 @@ describe('state model (§3.1, §3.3)', () => {
   });
 });
 
-describe('journal (§3.5)', () => {
+describe('journal', () => {
   it('work_notes and comments go to sys_journal_field and read back as ""', async () => {
     const incident = await create({ work_notes: 'opened by hub' });
     expect(incident.work_notes).toBe('');

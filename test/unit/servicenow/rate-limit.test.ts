@@ -8,7 +8,7 @@ afterEach(async () => {
   sn = undefined;
 });
 
-describe('rate-limit rule (§5.1)', () => {
+describe('rate-limit rule', () => {
   it('sends X-RateLimit-* on every answer, then the documented 429 with Retry-After', async () => {
     let clock = Date.UTC(2026, 0, 1, 0, 0, 0, 200);
     sn = await startEmulator({ rateLimit: { limit: 3 }, now: () => clock });
