@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,6 +16,16 @@ import { TcpFaultProxy } from '../support/tcp-fault-proxy.ts';
 // leaving the group. At the end: the exact ledger, lineage that reconciles, and every fact keyed to the device
 // and asset versions valid at its reading time. SOAK_SECONDS sets the length (60 in CI; `npm run test:soak`).
 const soakSeconds = Number(process.env.SOAK_SECONDS ?? 60);
+
+/** SIGTERM, and SIGKILL if the process has not exited 20 s later (the ledger must hold either way). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
 
 describe('soak: ingest under dimension churn, rollbacks, connection loss and rebalances', () => {
   const sfx = randomUUID().slice(0, 8);
@@ -184,17 +195,13 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
         // A second hub process joins the group for a while and leaves it (cleanly).
         if (tick === 16) second = startHubProcess(databaseUrl, groupId);
         if (tick === 60 && second) {
-          second.kill('SIGTERM');
-          await new Promise((r) => second!.once('exit', r));
+          await stopChild(second);
           second = null;
         }
         await new Promise((r) => setTimeout(r, 500));
       }
       proxy.setResetPerSecond(0);
-      if (second) {
-        second.kill('SIGTERM');
-        await new Promise((r) => second!.once('exit', r));
-      }
+      if (second) await stopChild(second);
       await producer.disconnect();
 
       // Wait for the positive signal: the group's stored offsets reach the end of every partition.
@@ -202,7 +209,7 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
       await admin.connect();
       const ends = await admin.topicOffsets('telemetry.acme');
       await admin.disconnect();
-      const caughtUp = Date.now() + 180_000;
+      const caughtUp = Date.now() + 150_000;
       for (;;) {
         const { rows } = await db.query<{ partition: number; next_offset: number }>(
           "SELECT partition, next_offset FROM hub.consumer_offsets WHERE consumer_group = $1 AND topic = 'telemetry.acme'",
