@@ -149,6 +149,8 @@ export type Queryable = Pick<pg.ClientBase, 'query'>;
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient, tx: { rollback(): void }) => Promise<T>,
+  /** How the transaction starts, e.g. 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'. */
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -158,7 +160,7 @@ export async function inTransaction<T>(
   client.on('error', onError);
   let rollbackOnly = false;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const value = await work(client, {
       rollback: () => {
         rollbackOnly = true;

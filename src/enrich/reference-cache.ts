@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Queryable } from '../db/index.ts';
+import { inTransaction, type Queryable } from '../db/index.ts';
 import {
   type AssetVersion,
   type DeviceVersion,
@@ -124,61 +124,59 @@ export class ReferenceCache {
   }
 
   private async load(): Promise<ReferenceSnapshot> {
-    const client = await this.pool.connect();
-    try {
-      // One snapshot of the database for every query, so the version read names exactly what was loaded.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const version = await client.query<{ version: number }>('SELECT version FROM hub.reference_version');
-      const metrics = await client.query<{
-        metric_sk: number;
-        metric_code: string;
-        canonical_unit: string | null;
-      }>('SELECT metric_sk, metric_code, canonical_unit FROM dw.dim_metric WHERE metric_sk > 0');
-      const devices = await client.query<DeviceRow>(deviceQuery('device_sk > 0'));
-      const assets = await client.query<AssetRow>(assetQuery('asset_sk > 0'));
-      // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
-      const work = await client.query<{
-        device_nk: string;
-        wo: string;
-        event_type: string;
-        f: number;
-        t: number;
-      }>(
-        `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
-                extract(epoch FROM e.started_at) * 1000 AS f,
-                coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t
-         FROM dw.fact_maintenance_event e JOIN dw.dim_device d USING (device_sk)
-         WHERE e.status <> 'cancelled' AND (e.finished_at IS NULL OR e.finished_at > now() - interval '90 days')`,
-      );
-      await client.query('COMMIT');
-      const maintenance = new Map<string, MaintenanceWindow[]>();
-      for (const r of work.rows) {
-        const list = maintenance.get(r.device_nk) ?? [];
-        list.push({ workOrder: r.wo, type: r.event_type, from: r.f, to: r.t });
-        maintenance.set(r.device_nk, list);
-      }
-      // bigint columns arrive as strings unless the pool parses them: compare and key by numbers.
-      const snapshot = new ReferenceSnapshot(Number(version.rows[0]?.version ?? 0), {
-        metrics: new Map<string, MetricInfo>(
-          metrics.rows.map((r) => [
-            r.metric_code,
-            { sk: Number(r.metric_sk), code: r.metric_code, canonicalUnit: r.canonical_unit },
-          ]),
-        ),
-        devices: groupVersions(devices.rows.map(toDevice)),
-        assets: groupVersions(assets.rows.map(toAsset)),
-        maintenance,
-      });
-      this.snapshot = snapshot;
-      this.changed = false;
-      this.checkedAt = Date.now();
-      return snapshot;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    // One snapshot of the database for every query, so the version read names exactly what was loaded; the
+    // held connection has an error path (inTransaction), so a connection dropped mid-reload fails the reload,
+    // never the process.
+    const snapshot = await inTransaction(
+      this.pool,
+      async (client) => {
+        const version = await client.query<{ version: number }>('SELECT version FROM hub.reference_version');
+        const metrics = await client.query<{
+          metric_sk: number;
+          metric_code: string;
+          canonical_unit: string | null;
+        }>('SELECT metric_sk, metric_code, canonical_unit FROM dw.dim_metric WHERE metric_sk > 0');
+        const devices = await client.query<DeviceRow>(deviceQuery('device_sk > 0'));
+        const assets = await client.query<AssetRow>(assetQuery('asset_sk > 0'));
+        // Work orders of the last 90 days are enough context for live data and ordinary late arrivals.
+        const work = await client.query<{
+          device_nk: string;
+          wo: string;
+          event_type: string;
+          f: number;
+          t: number;
+        }>(
+          `SELECT d.device_nk, coalesce(e.work_order_number, e.source_event_id) AS wo, e.event_type,
+                  extract(epoch FROM e.started_at) * 1000 AS f,
+                  coalesce(extract(epoch FROM e.finished_at) * 1000, 'Infinity'::float8) AS t
+           FROM dw.fact_maintenance_event e JOIN dw.dim_device d USING (device_sk)
+           WHERE e.status <> 'cancelled' AND (e.finished_at IS NULL OR e.finished_at > now() - interval '90 days')`,
+        );
+        const maintenance = new Map<string, MaintenanceWindow[]>();
+        for (const r of work.rows) {
+          const list = maintenance.get(r.device_nk) ?? [];
+          list.push({ workOrder: r.wo, type: r.event_type, from: r.f, to: r.t });
+          maintenance.set(r.device_nk, list);
+        }
+        // bigint columns arrive as strings unless the pool parses them: compare and key by numbers.
+        return new ReferenceSnapshot(Number(version.rows[0]?.version ?? 0), {
+          metrics: new Map<string, MetricInfo>(
+            metrics.rows.map((r) => [
+              r.metric_code,
+              { sk: Number(r.metric_sk), code: r.metric_code, canonicalUnit: r.canonical_unit },
+            ]),
+          ),
+          devices: groupVersions(devices.rows.map(toDevice)),
+          assets: groupVersions(assets.rows.map(toAsset)),
+          maintenance,
+        });
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+    this.snapshot = snapshot;
+    this.changed = false;
+    this.checkedAt = Date.now();
+    return snapshot;
   }
 }
 

@@ -17,14 +17,21 @@ import { TcpFaultProxy } from '../support/tcp-fault-proxy.ts';
 // and asset versions valid at its reading time. SOAK_SECONDS sets the length (60 in CI; `npm run test:soak`).
 const soakSeconds = Number(process.env.SOAK_SECONDS ?? 60);
 
-/** SIGTERM, and SIGKILL if the process has not exited 20 s later (the ledger must hold either way). */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+/**
+ * Stops a hub process as an operator does (SIGTERM; SIGKILL if it has not exited 20 s later) and returns how it
+ * ended: a process that had already exited on its own crashed.
+ */
+async function stopChild(child: ChildProcess): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return `crashed before it was stopped (code ${child.exitCode}, signal ${child.signalCode})`;
+  const exited = new Promise<string>((r) =>
+    child.once('exit', (code, signal) => r(`code ${code}, signal ${signal}`)),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
+  const how = await exited;
   clearTimeout(timer);
+  return how;
 }
 
 describe('soak: ingest under dimension churn, rollbacks, connection loss and rebalances', () => {
@@ -172,6 +179,7 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
 
       const deadline = Date.now() + soakSeconds * 1000;
       let second: ReturnType<typeof startHubProcess> | null = null;
+      let secondExit = 'never started';
       let tick = 0;
       while (Date.now() < deadline) {
         tick += 1;
@@ -195,13 +203,15 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
         // A second hub process joins the group for a while and leaves it (cleanly).
         if (tick === 16) second = startHubProcess(databaseUrl, groupId);
         if (tick === 60 && second) {
-          await stopChild(second);
+          secondExit = await stopChild(second);
           second = null;
         }
         await new Promise((r) => setTimeout(r, 500));
       }
       proxy.setResetPerSecond(0);
-      if (second) await stopChild(second);
+      if (second) secondExit = await stopChild(second);
+      // The second hub saw the same terminated connections and resets: it must have stopped cleanly, not crashed.
+      expect(secondExit).toBe('code 0, signal null');
       await producer.disconnect();
 
       // Wait for the positive signal: the group's stored offsets reach the end of every partition.
