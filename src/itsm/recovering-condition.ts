@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/index.ts';
+import { type Condition, createCondition, type Logger } from '../observability/index.ts';
 
 export interface RecoveringConditionOptions {
   logger: Logger;
@@ -16,11 +16,13 @@ export interface RecoveringConditionOptions {
  * Logs a condition the hub recovers from on its own (ServiceNow unreachable, 5xx or 429; a Redis connection
  * lost) as one warning when it starts and one info line when it ends, with how long it lasted and the
  * failures by kind. The individual failures are logged at debug: a 30 s outage is two lines, not a thousand.
+ * The two lines are the hub's general Condition (src/observability/logger.ts); this adds failure kinds and a
+ * quiet period, so that successes between failures of a flapping service do not end it.
  */
 export class RecoveringCondition {
   readonly #options: RecoveringConditionOptions;
   readonly #quietMs: number;
-  #since: number | null = null;
+  readonly #condition: Condition;
   #lastFailure = 0;
   #lastSuccess = 0;
   #counts: Record<string, number> = {};
@@ -29,10 +31,11 @@ export class RecoveringCondition {
   constructor(options: RecoveringConditionOptions) {
     this.#options = options;
     this.#quietMs = options.quietMs ?? 2000;
+    this.#condition = createCondition(options.logger, options.name);
   }
 
   get active(): boolean {
-    return this.#since !== null;
+    return this.#condition.active;
   }
 
   /** One failure of kind `kind` (e.g. 'server', 'network', 'rate_limited'); `details` go into the lines. */
@@ -41,24 +44,20 @@ export class RecoveringCondition {
     this.#lastFailure = now;
     this.#counts[kind] = (this.#counts[kind] ?? 0) + 1;
     const { logger, name, startMessage } = this.#options;
-    if (this.#since === null) {
-      this.#since = now;
-      logger.warn({ condition: name, kind, ...details }, startMessage);
-    } else {
+    if (!this.#condition.begin({ kind, ...details }, startMessage))
       logger.debug({ condition: name, kind, ...details }, `${name}: failing again`);
-    }
   }
 
   /** A success: ends the condition once no failure came for `quietMs`. */
   ok(): void {
-    if (this.#since === null) return;
+    if (!this.#condition.active) return;
     this.#lastSuccess = Date.now();
     this.#settle();
   }
 
   /** Ends the condition now if it is settled; otherwise checks again when it could be. */
   #settle(): void {
-    if (this.#since === null || this.#lastSuccess < this.#lastFailure) return;
+    if (!this.#condition.active || this.#lastSuccess < this.#lastFailure) return;
     const quietFor = Date.now() - this.#lastFailure;
     if (quietFor >= this.#quietMs) {
       this.#end();
@@ -73,18 +72,8 @@ export class RecoveringCondition {
   }
 
   #end(): void {
-    const { logger, name, endMessage } = this.#options;
     const failures = Object.values(this.#counts).reduce((s, n) => s + n, 0);
-    logger.info(
-      {
-        condition: name,
-        seconds: Math.round((this.#lastSuccess - this.#since!) / 100) / 10,
-        failures,
-        byKind: this.#counts,
-      },
-      endMessage,
-    );
-    this.#since = null;
+    this.#condition.end({ failures, byKind: this.#counts }, this.#options.endMessage);
     this.#counts = {};
   }
 

@@ -6,7 +6,12 @@ import { loadConfig } from '../../src/config/index.ts';
 import { type RunningIngest, startIngest } from '../../src/ingest/index.ts';
 import { createKafka, type OutgoingMessage } from '../../src/kafka/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
-import { deadLettersSince, seedGroupAtEnd, startHubProcess } from '../support/ingest-ledger.ts';
+import {
+  deadLettersSince,
+  seedGroupAtEnd,
+  startHubProcess,
+  waitForGroupAtEnd,
+} from '../support/ingest-ledger.ts';
 import { TcpFaultProxy } from '../support/tcp-fault-proxy.ts';
 
 // The soak ledger (docs/architecture.md, "Accounting"): the real broker and database, three partitions in
@@ -215,21 +220,7 @@ describe('soak: ingest under dimension churn, rollbacks, connection loss and reb
       await producer.disconnect();
 
       // Wait for the positive signal: the group's stored offsets reach the end of every partition.
-      const admin = kafka.admin();
-      await admin.connect();
-      const ends = await admin.topicOffsets('telemetry.acme');
-      await admin.disconnect();
-      const caughtUp = Date.now() + 150_000;
-      for (;;) {
-        const { rows } = await db.query<{ partition: number; next_offset: number }>(
-          "SELECT partition, next_offset FROM hub.consumer_offsets WHERE consumer_group = $1 AND topic = 'telemetry.acme'",
-          [groupId],
-        );
-        const at = new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
-        if (ends.every((e) => (at.get(e.partition) ?? 0) >= Number(e.high))) break;
-        if (Date.now() > caughtUp) throw new Error(`the ingest did not catch up: ${JSON.stringify([...at])}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await waitForGroupAtEnd(kafka, db, groupId, 'telemetry.acme', 150_000);
 
       // The exact ledger: every unique valid reading once, every invalid message one dead letter.
       const { rows: facts } = await db.query<{ n: number }>(

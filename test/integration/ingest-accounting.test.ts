@@ -20,7 +20,7 @@ import {
   startTracing,
   stopTracing,
 } from '../../src/observability/index.ts';
-import { deadLettersSince, seedGroupAtEnd } from '../support/ingest-ledger.ts';
+import { deadLettersSince, seedGroupAtEnd, waitForGroupAtEnd } from '../support/ingest-ledger.ts';
 
 // Every reading accounted for (docs/architecture.md, "Accounting"): a mapping that drops some readings, a
 // metric the warehouse does not know, a unit that is not the metric's canonical one. Lineage, dead letters and
@@ -104,22 +104,8 @@ describe('ingest accounting', () => {
     ]);
     await producer.disconnect();
 
-    // positive signal: the group's stored offsets reach the end of every partition it was given messages on
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.topicOffsets('telemetry.acme');
-    await admin.disconnect();
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { rows } = await db.query(
-        "SELECT partition, next_offset FROM hub.consumer_offsets WHERE consumer_group = $1 AND topic = 'telemetry.acme'",
-        [groupId],
-      );
-      const at = new Map(rows.map((r) => [Number(r.partition), Number(r.next_offset)]));
-      if (ends.every((e) => (at.get(e.partition) ?? 0) >= Number(e.high))) break;
-      if (Date.now() > deadline) throw new Error('ingest did not catch up');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // positive signal: the group's stored offsets reach the end of every partition
+    await waitForGroupAtEnd(kafka, db, groupId, 'telemetry.acme');
 
     // spans: the batch span is in the sender's trace, with one child per stage
     const traceId = traceparent.split('-')[1];

@@ -108,3 +108,31 @@ export function killHard(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   });
 }
+
+/**
+ * Waits for the positive signal that a group has handled everything on `topic` so far: its stored offsets
+ * (hub.consumer_offsets, committed with the rows) reach the end of every partition. Throws after `timeoutMs`.
+ */
+export async function waitForGroupAtEnd(
+  kafka: HubKafka,
+  db: pg.Pool,
+  groupId: string,
+  topic: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.topicOffsets(topic).finally(() => admin.disconnect());
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db.query<{ partition: number; next_offset: string | number }>(
+      'SELECT partition, next_offset FROM hub.consumer_offsets WHERE consumer_group = $1 AND topic = $2',
+      [groupId, topic],
+    );
+    const at = new Map(rows.map((r) => [Number(r.partition), Number(r.next_offset)]));
+    if (ends.every((e) => (at.get(e.partition) ?? 0) >= Number(e.high))) return;
+    if (Date.now() > deadline)
+      throw new Error(`group ${groupId} did not reach the end of ${topic}: ${JSON.stringify([...at])}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

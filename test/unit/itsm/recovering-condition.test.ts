@@ -1,25 +1,10 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RecoveringCondition } from '../../../src/itsm/recovering-condition.ts';
-
-function capture() {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
+import { captureLogger } from '../../support/capture-logger.ts';
 
 describe('recovering condition', () => {
   it('logs one warning when failures start and one info line with counts once successes settle', async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogger();
     const condition = new RecoveringCondition({
       logger,
       name: 'ServiceNow',
@@ -49,7 +34,7 @@ describe('recovering condition', () => {
   });
 
   it('stays on while failures keep coming, whatever successes come between', async () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogger();
     const condition = new RecoveringCondition({
       logger,
       name: 'x',

@@ -3,23 +3,20 @@
 // then spread into an array), then prints the outcome and the peak RSS as JSON. Evaluated in this
 // process, either record ends it with a fatal out-of-memory error.
 import { compileMappingText } from '../../../src/mapping/index.ts';
+import { mappingText } from './helpers.ts';
 
 const expression =
   "kind = 'pad' ? $pad('x', width, '-=') : $length($reduce([1..doublings], function($acc, $i){ $acc & $acc }, 'x'))";
 const mapping = compileMappingText(
-  [
-    'apiVersion: hub.mapping/v1',
-    'kind: FactMapping',
-    'id: test-mapping',
-    'version: 3',
-    'source: { topic: t }',
-    'target: { table: dw.x }',
-    // A generous timeout, so the heap cap (not the deadline) is what stops the doubling record.
-    'jsonata: { timeout_ms: 10000 }',
-    'fields:',
-    '  n: $.n',
-    `  v: { expr: { jsonata: ${JSON.stringify(expression)} } }`,
-  ].join('\n'),
+  mappingText(
+    [
+      // A generous timeout, so the heap cap (not the deadline) is what stops the doubling record.
+      'jsonata: { timeout_ms: 10000 }',
+      'fields:',
+      '  n: $.n',
+      `  v: { expr: { jsonata: ${JSON.stringify(expression)} } }`,
+    ].join('\n'),
+  ),
   'test.yaml',
 );
 

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { emptyOutcome } from '../../../src/quality/alert-events.ts';
 import { type ActiveAlertRow, foldAlertEvents } from '../../../src/quality/alert-fold.ts';
@@ -12,6 +10,7 @@ import {
   parseAlertRules,
   type RaiseOutcome,
 } from '../../../src/quality/index.ts';
+import { captureLogger } from '../../support/capture-logger.ts';
 
 // The alert engine's ordering, staging and retry logic against an
 // in-memory store that folds events the way raiseAlerts does (alert-fold.ts). The database side is covered by
@@ -128,20 +127,6 @@ function fakeStore(): FakeStore {
   return store;
 }
 
-function capture() {
-  const lines: Array<{ level: number; msg: string } & Record<string, unknown>> = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
-  return { logger, lines, at: (level: number) => lines.filter((l) => l.level === level) };
-}
-
 const summary = (events: readonly AlertEvent[]) =>
   events.map((e) => `${e.kind} ${new Date(e.at!.getTime()).toISOString()}`);
 
@@ -179,7 +164,7 @@ describe('alert engine ordering and durability', () => {
           code: '57P01',
         });
     };
-    const log = capture();
+    const log = captureLogger();
     const engine = createAlertEngine({ store, rules, logger: log.logger, retryDelayMs: 10 });
     const outcome = await engine.evaluateReadings(series('dev-1', 0, 6, 85));
     expect(outcome.opened).toBe(1);
@@ -221,7 +206,7 @@ describe('alert engine ordering and durability', () => {
       if (failures++ === 0)
         throw Object.assign(new Error('new row violates check constraint'), { code: '23514' });
     };
-    const log = capture();
+    const log = captureLogger();
     const engine = createAlertEngine({ store, rules, logger: log.logger });
     await expect(engine.evaluateReadings(series('dev-1', 0, 6, 85))).rejects.toThrow(/check constraint/);
     expect(log.at(50)).toHaveLength(1);
@@ -254,7 +239,7 @@ describe('alert engine ordering and durability', () => {
     store.beforeRaise = async () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     };
-    const log = capture();
+    const log = captureLogger();
     const engine = createAlertEngine({ store, rules, logger: log.logger, retryDelayMs: 20 });
     const first = engine.evaluateReadings(series('dev-1', 0, 6, 85));
     const second = engine.evaluateReadings(series('dev-2', 0, 6, 85));

@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream';
+import { type Logger, pino } from 'pino';
+
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+/**
+ * A pino logger at debug, numeric levels, whose lines are kept parsed (`lines`) and as written (`raw`), for
+ * assertions on what a component logs. (test/unit/kafka/logging.test.ts checks the hub's own line shape.)
+ */
+export function captureLogger(): {
+  logger: Logger;
+  lines: LogLine[];
+  raw: string[];
+  /** The lines of one pino level (20 debug, 30 info, 40 warn, 50 error). */
+  at(level: number): LogLine[];
+} {
+  const lines: LogLine[] = [];
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of chunk.toString().split('\n')) {
+        if (!l.trim()) continue;
+        raw.push(l);
+        lines.push(JSON.parse(l));
+      }
+      done();
+    },
+  });
+  return {
+    logger: pino({ level: 'debug' }, sink),
+    lines,
+    raw,
+    at: (level) => lines.filter((l) => l.level === level),
+  };
+}
