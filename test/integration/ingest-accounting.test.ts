@@ -127,7 +127,7 @@ describe('ingest accounting', () => {
       ].sort(),
     );
     const reading = letters.find((l) => l.reading_index === 1)!;
-    expect(reading.error_message).toMatch(/^reading 1 dropped \(on_error: drop_row\)/);
+    expect(reading.error_message).toMatch(/^reading 1: dropped \(on_error: drop_row\): /);
     expect(reading.stage).toBe('map');
 
     const { rows: lineage } = await db.query(

@@ -69,7 +69,13 @@ export class BatchLedger {
 
   /** Every letter: whole messages first, in record order, then single readings. */
   letters(): DeadLetter[] {
-    return [...this.wholeMessages.values(), ...[...this.readingLetters.values()].flat()];
+    // A reading's letter names its reading; a collapsed message keeps the reason alone.
+    const readings = [...this.readingLetters.values()]
+      .flat()
+      .map((l) =>
+        l.readingIndex == null ? l : { ...l, message: `reading ${l.readingIndex}: ${l.message}` },
+      );
+    return [...this.wholeMessages.values(), ...readings];
   }
 
   counts(): BatchCounts {

@@ -122,7 +122,7 @@ export async function enrichReadings(
       stage: 'enrich',
       record: m.record,
       code,
-      message: m.element === null ? message : `reading ${m.element}: ${message}`,
+      message,
       mappingId: m.mapping.id,
       mappingVersion: m.mapping.version,
       readingIndex: m.element,

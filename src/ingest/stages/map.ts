@@ -44,7 +44,7 @@ export async function mapRecords(
         stage: 'map',
         record,
         code: f.error.code,
-        message: `reading ${f.error.element ?? 0} dropped (on_error: drop_row): ${f.error.detail}`,
+        message: `dropped (on_error: drop_row): ${f.error.detail}`,
         location: f.error.at ?? null,
         mappingId: mapping.id,
         mappingVersion: mapping.version,

@@ -144,6 +144,10 @@ describe('ingest stages', () => {
       ['0', null, 'NO_MATCHING_CASE'],
       ['1', 1, 'NO_MATCHING_CASE'],
     ]);
+    // the collapsed letter states the reason alone; a reading's letter names its reading
+    const [whole, single] = ledger.letters();
+    expect(whole!.message).toMatch(/^dropped \(on_error: drop_row\): /);
+    expect(single!.message).toMatch(/^reading 1: dropped \(on_error: drop_row\): /);
     expect(ledger.counts()).toEqual({
       messages: 2,
       messagesDeadLettered: 1,
