@@ -90,15 +90,19 @@ export async function waitForLedger(
 }
 
 /** Runs `iot-hub start` as a separate process, as an operator would, on the test database and group. */
-export function startHubProcess(databaseUrl: string, groupId: string): ChildProcess {
+export function startHubProcess(databaseUrl: string, groupId: string, port = 0): ChildProcess {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hub-proc-'));
   const config = path.join(dir, 'iot-hub.yaml');
   // A short session timeout lets the surviving process take over a killed one's partitions quickly.
   writeFileSync(config, 'kafka:\n  sessionTimeoutMs: 6000\nlog:\n  level: warn\n');
-  return spawn(process.execPath, ['bin/iot-hub.js', 'start', '--port', '0', '--ingest-group', groupId], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, HUB_CONFIG: config },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    ['bin/iot-hub.js', 'start', '--port', String(port), '--ingest-group', groupId],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, HUB_CONFIG: config },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 }
 
 export function killHard(child: ChildProcess): Promise<void> {
