@@ -13,7 +13,7 @@ import {
   startTracing,
   stopTracing,
 } from './observability/index.ts';
-import { type AlertEngine, createAlertEngine } from './quality/index.ts';
+import { type AlertEngine, checkRuleMetrics, createAlertEngine, loadAlertRules } from './quality/index.ts';
 import { migrateDatabase } from './warehouse/index.ts';
 
 export interface HubStages {
@@ -126,7 +126,10 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
 
     if (stages.alerts !== false) {
       stage = 'alert rules';
-      const engine = createAlertEngine({ knex: db, rules: 'connectors/alert-rules.yaml', logger });
+      const rules = loadAlertRules('connectors/alert-rules.yaml');
+      const codes = await db('dw.dim_metric').where('metric_sk', '>', 0).pluck<string[]>('metric_code');
+      checkRuleMetrics(rules, new Set(codes));
+      const engine = createAlertEngine({ knex: db, rules, logger });
       alerts = engine;
       stops.push({ name: 'alert rules', stop: () => engine.stop() });
       // Heartbeat loss is the absence of data, so it needs a clock of its own.

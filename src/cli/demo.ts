@@ -17,7 +17,7 @@ import {
 import { parseDurationMs, type SimulationProgress, simulate, stackUp } from '../devtools/index.ts';
 import type { ServiceNowEmulator } from '../devtools/servicenow/index.ts';
 import { type RunningHub, startHub } from '../hub.ts';
-import { endOffsets, readTelemetryConnector, waitForCatchUp } from '../ingest/index.ts';
+import { endOffsets, ingestGroupId, readTelemetryConnector, waitForCatchUp } from '../ingest/index.ts';
 import { startTicketDelivery } from '../itsm/index.ts';
 import { createKafka } from '../kafka/index.ts';
 import { migrateDatabase } from '../warehouse/index.ts';
@@ -76,7 +76,7 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
   const runId = randomBytes(3).toString('hex');
   const idPrefix = `demo-${runId}-`;
   const connector = readTelemetryConnector();
-  const groupId = `${connector.groupId}-demo-${runId}`;
+  const groupId = `${ingestGroupId(connector, config.instance)}-demo-${runId}`;
   const queueName = `demo-tickets-${runId}`;
 
   const up = await stackUp(config, log);

@@ -3,10 +3,13 @@ import { loadConfig } from '../config/index.ts';
 import { createPool } from '../db/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import {
+  backfillDeadLetters,
   createIngestPool,
+  flushRollupQueue,
   listDeadLetters,
   loadFactRouter,
   readTelemetryConnector,
+  type ReplayResult,
   replayDeadLetters,
 } from '../ingest/index.ts';
 import { createLogger } from '../observability/index.ts';
@@ -69,23 +72,61 @@ export function registerDlqCommand(program: Command): void {
     .argument('[ids...]', 'dead letter ids (default: every pending one matching the filters)')
     .option('--code <code>', 'only this error code')
     .option('--topic <topic>', 'only this source topic')
-    .action(async (ids: string[], o: { code?: string; topic?: string }) => {
-      const config = loadConfig({ file: program.opts().config });
-      const router = loadFactRouter(readTelemetryConnector());
-      const pool = createIngestPool(config.database.url, 2, createLogger(config.log.level));
-      try {
-        const result = await replayDeadLetters(
-          pool,
-          { router, cache: new ReferenceCache(pool) },
-          { ids: ids.length ? ids.map(Number) : undefined, code: o.code, topic: o.topic },
-        );
-        for (const f of result.stillFailing) console.log(`#${f.id} still fails: ${f.code}: ${f.message}`);
-        console.log(`replayed ${result.replayed.length}, still failing ${result.stillFailing.length}`);
-        if (result.stillFailing.length > 0) process.exitCode = 2;
-      } finally {
-        await pool.end();
-      }
-    });
+    .option('--limit <n>', 'at most this many letters', '10000')
+    .option(
+      '--allow-late',
+      "ignore the mappings' late_data.max_lateness: load TOO_LATE letters as a backfill (same as iot-hub backfill)",
+    )
+    .action(
+      async (ids: string[], o: { code?: string; topic?: string; limit: string; allowLate?: boolean }) => {
+        const config = loadConfig({ file: program.opts().config });
+        const router = loadFactRouter(readTelemetryConnector());
+        const pool = createIngestPool(config.database.url, 2, createLogger(config.log.level));
+        try {
+          const filter = {
+            ids: parseIds(ids),
+            code: o.code,
+            topic: o.topic,
+            limit: Number(o.limit),
+          };
+          const ctx = { router, cache: new ReferenceCache(pool) };
+          const result = o.allowLate
+            ? await backfillDeadLetters(pool, ctx, filter)
+            : await replayDeadLetters(pool, ctx, filter);
+          // Readings a replay loads queue their hours; recompute them now, in case no hub runs to do it.
+          const hours = 'hoursRecomputed' in result ? result.hoursRecomputed : await flushRollupQueue(pool);
+          printReplay(result, hours, console.log);
+          if (result.stillFailing.length > 0) process.exitCode = 2;
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+}
+
+/** Dead letter ids from the command line; anything else is refused before touching the database. */
+export function parseIds(ids: readonly string[]): number[] | undefined {
+  if (ids.length === 0) return undefined;
+  return ids.map((id) => {
+    const n = Number(id.replace(/^#/, ''));
+    if (!Number.isSafeInteger(n) || n <= 0)
+      throw new Error(`'${id}' is not a dead letter id (a positive number, as iot-hub dlq list prints it)`);
+    return n;
+  });
+}
+
+/** One line per letter that did not load (still failing, or not replayed and why), then the totals. */
+export function printReplay(result: ReplayResult, hoursRecomputed: number, write: (line: string) => void): void {
+  for (const f of result.stillFailing) write(`#${f.id} still fails: ${f.code}: ${f.message}`);
+  for (const s of result.skipped) write(`#${s.id} not replayed: ${s.message}`);
+  const totals = [
+    `replayed ${result.replayed.length}`,
+    `still failing ${result.stillFailing.length}`,
+    `not replayed ${result.skipped.length}`,
+  ];
+  if (result.replayed.length > 0 && result.replayed.length <= 20)
+    totals[0] += ` (${result.replayed.map((id) => `#${id}`).join(', ')})`;
+  write(`${totals.join(', ')}; ${hoursRecomputed} rollup hour(s) recomputed`);
 }
 
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);

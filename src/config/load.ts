@@ -12,6 +12,12 @@ const configSchema = require('./iot-hub.schema.json') as object;
 export interface HubConfig {
   /** Absolute path of the file the values came from, or null when none was found. */
   file: string | null;
+  /**
+   * Names this hub deployment: the default consumer group (`<instance>-ingest`) and ticket queue
+   * (`<instance>-servicenow-tickets`) derive from it, so two deployments on one Kafka and Redis do not share
+   * partitions or jobs. HUB_INSTANCE overrides it.
+   */
+  instance: string;
   database: { url: string; poolMax: number };
   kafka: { brokers: string[]; clientId: string; sessionTimeoutMs: number };
   redis: { url: string };
@@ -31,6 +37,7 @@ export interface HubConfig {
 }
 
 export const defaultConfig: Omit<HubConfig, 'file'> = {
+  instance: 'iot-hub',
   database: { url: 'postgres://postgres@127.0.0.1:5432/iot_hub', poolMax: 10 },
   kafka: { brokers: ['127.0.0.1:19092'], clientId: 'iot-hub', sessionTimeoutMs: 10_000 },
   redis: { url: 'redis://127.0.0.1:6379' },
@@ -85,4 +92,11 @@ function applyEnvOverrides(c: Omit<HubConfig, 'file'>, env: NodeJS.ProcessEnv): 
       .filter(Boolean);
   if (env.REDIS_URL) c.redis.url = env.REDIS_URL;
   if (env.SERVICENOW_URL) c.servicenow.url = env.SERVICENOW_URL;
+  if (env.HUB_INSTANCE) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(env.HUB_INSTANCE))
+      throw new ConfigError(
+        `HUB_INSTANCE: '${env.HUB_INSTANCE}' must be 1-64 characters of letters, digits, '.', '_' and '-'`,
+      );
+    c.instance = env.HUB_INSTANCE;
+  }
 }

@@ -95,6 +95,8 @@ export class ReferenceCache {
     snapshot: ReferenceSnapshot,
     deviceNks: Iterable<string>,
     policy: MissingDevicePolicy,
+    /** For inferred members: the asset each device reports itself on (a mapping's asset lookup), if any. */
+    assetOf?: ReadonlyMap<string, string>,
   ): Promise<DeviceLookup> {
     const unseen = [...new Set(deviceNks)].filter((nk) => !snapshot.hasDevice(nk)).sort();
     if (unseen.length === 0) return { snapshot, inferred: [], missing: [] };
@@ -113,10 +115,12 @@ export class ReferenceCache {
     // batch inferring the same device waits for the first to commit, then finds its row. Sorted keys keep two
     // batches from locking the same keys in opposite orders.
     await client.query(
-      `INSERT INTO dw.dim_device (device_nk, valid_from, is_inferred, lifecycle_status, row_hash, source_system)
-       SELECT nk, '-infinity', true, 'inferred', '\\x00', 'hub-ingest' FROM unnest($1::text[]) AS nk ORDER BY nk
+      `INSERT INTO dw.dim_device (device_nk, installed_asset_nk, valid_from, is_inferred, lifecycle_status, row_hash,
+         source_system)
+       SELECT nk, asset_nk, '-infinity', true, 'inferred', '\\x00', 'hub-ingest'
+       FROM unnest($1::text[], $2::text[]) AS m(nk, asset_nk) ORDER BY nk
        ON CONFLICT (device_nk) WHERE is_current DO NOTHING`,
-      [stillMissing],
+      [stillMissing, stillMissing.map((nk) => assetOf?.get(nk) ?? null)],
     );
     const inferred = await fetchDevices(client, stillMissing, view);
     view = view.with(inferred.devices, inferred.assets);

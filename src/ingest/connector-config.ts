@@ -8,7 +8,8 @@ const schema = require('../../connectors/telemetry.schema.json') as object;
 
 /** connectors/telemetry.yaml: the telemetry ingest's topics, consumer group and mappings folder. */
 export interface TelemetryConnector {
-  groupId: string;
+  /** The consumer group as written; null: `<instance>-ingest` (iot-hub.yaml `instance`). */
+  groupId: string | null;
   topics: string[];
   partitions: number;
   mappings: string;
@@ -18,11 +19,16 @@ export interface TelemetryConnector {
 /** The file as written, after schema validation (the schema makes topics required). */
 interface TelemetryYaml {
   kind?: 'TelemetryIngest';
-  group_id: string;
+  group_id?: string;
   topics: string[];
   partitions: number;
   mappings: string;
   limits?: { max_message_bytes?: number; max_depth?: number };
+}
+
+/** The consumer group the ingest joins: the file's group_id, else `<instance>-ingest`. */
+export function ingestGroupId(connector: TelemetryConnector, instance: string): string {
+  return connector.groupId ?? `${instance}-ingest`;
 }
 
 /**
@@ -31,10 +37,10 @@ interface TelemetryYaml {
  */
 export function readTelemetryConnector(file = 'connectors/telemetry.yaml'): TelemetryConnector {
   const { value } = loadYamlFile<TelemetryYaml>(file, schema, {
-    defaults: { group_id: 'iot-hub-ingest', topics: [], partitions: 4, mappings: 'mappings' },
+    defaults: { topics: [], partitions: 4, mappings: 'mappings' },
   });
   return {
-    groupId: value.group_id,
+    groupId: value.group_id ?? null,
     topics: value.topics,
     partitions: value.partitions,
     mappings: value.mappings,

@@ -1,13 +1,17 @@
 export type { CommittedBatch, IngestHook } from './batch-hooks.ts';
+export { type BackfillResult, backfillDeadLetters, flushRollupQueue } from './backfill.ts';
 export { type EndOffsets, endOffsets, waitForCatchUp } from './catch-up.ts';
-export { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
+export { ingestGroupId, readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 export { type DeadLetter, writeDeadLetters } from './dead-letters.ts';
 export {
   type DeadLetterFilter,
   type DeadLetterRow,
   listDeadLetters,
+  type ReplayContext,
   type ReplayResult,
   replayDeadLetters,
+  type SkippedLetter,
+  type SkipReason,
 } from './dlq.ts';
 export {
   createIngestPool,

@@ -8,7 +8,7 @@ import { createMappingRouter, loadMappings, type MappingRouter } from '../mappin
 import { batchTraceContext, type Logger, SpanKind, withSpan } from '../observability/index.ts';
 import { prepareLoaderSession, recomputeDirtyHours } from '../warehouse/index.ts';
 import { type CommittedBatch, type IngestHook, runCommittedHooks } from './batch-hooks.ts';
-import { readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
+import { ingestGroupId, readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 import { ingestMetricsHook } from './ingest-metrics.ts';
 import { type BatchOutcome, processRecords } from './process-records.ts';
 import { factLookups } from './stages/enrich.ts';
@@ -89,7 +89,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   const collectValues = hooks.some((h) => h.wantsValues);
   const limits = options.limits ?? connector.limits;
   const cache = new ReferenceCache(pool, options.reference);
-  const groupId = options.groupId ?? connector.groupId;
+  const groupId = options.groupId ?? ingestGroupId(connector, config.instance);
   let consumer: HubConsumer | null = null;
   try {
     await cache.reload();

@@ -6,6 +6,7 @@ import { withSpan } from '../observability/index.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { type BatchCounts, BatchLedger } from './stages/batch-ledger.ts';
 import { enrichReadings, type LoadedValue } from './stages/enrich.ts';
+import { lateTolerantRouter } from './stages/late-data.ts';
 import { loadBatch } from './stages/load.ts';
 import { mapRecords } from './stages/map.ts';
 import { defaultPayloadLimits, type PayloadLimits, validateRecords } from './stages/validate.ts';
@@ -23,6 +24,11 @@ export interface IngestContext {
   collectValues?: boolean;
   /** Replaying one reading's dead letter: keep only that reading (exploded element) of the message. */
   onlyReading?: number | null;
+  /**
+   * A backfill: readings older than their mapping's late_data.max_lateness load instead of becoming TOO_LATE
+   * (future_skew still applies). The loader creates the months they need; the rollup picks up their hours.
+   */
+  allowLate?: boolean;
 }
 
 export interface BatchOutcome {
@@ -53,8 +59,9 @@ export async function processRecords(
   ctx: IngestContext,
 ): Promise<BatchOutcome> {
   const ledger = new BatchLedger(records.length);
+  const router = ctx.allowLate ? lateTolerantRouter(ctx.router) : ctx.router;
   const groups = await withSpan('ingest.validate', { records: records.length }, () =>
-    validateRecords(records, ctx.router, ctx.limits ?? defaultPayloadLimits, ledger),
+    validateRecords(records, router, ctx.limits ?? defaultPayloadLimits, ledger),
   );
   const mapped = await withSpan('ingest.map', {}, () => mapRecords(groups, ledger, ctx.onlyReading));
   const snapshot = await ctx.cache.current();

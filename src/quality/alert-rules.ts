@@ -15,6 +15,8 @@ export interface ThresholdRule {
   kind: 'threshold';
   name: string;
   metric: string;
+  /** `file:line:col: rules[i].metric` when read from a file, for messages about the metric code. */
+  metricAt?: string;
   /** Breach when the value is above (or below) the limit. */
   direction: 'above' | 'below';
   limit: RuleLimit;
@@ -106,6 +108,7 @@ export function parseAlertRules(text: string, file = 'alert-rules.yaml'): AlertR
       kind: 'threshold',
       name: r.name,
       metric: r.metric,
+      metricAt: at('metric'),
       direction,
       // The schema requires exactly one of the two.
       limit: (r.above ?? r.below)!,
@@ -120,4 +123,19 @@ export function parseAlertRules(text: string, file = 'alert-rules.yaml'): AlertR
       },
     } satisfies ThresholdRule;
   });
+}
+
+/**
+ * Checks that every threshold rule names a metric code dw.dim_metric has (`codes`); a rule on a code no
+ * reading can carry would never fire. Throws one line per unknown code, with its file, line and column.
+ */
+export function checkRuleMetrics(rules: readonly AlertRule[], codes: ReadonlySet<string>): void {
+  const known = [...codes].sort().join(', ');
+  const problems = rules
+    .filter((r): r is ThresholdRule => r.kind === 'threshold' && !codes.has(r.metric))
+    .map(
+      (r) =>
+        `${r.metricAt ?? `rule ${r.name}: metric`}: '${r.metric}' is not a metric code in dw.dim_metric; known: ${known}`,
+    );
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 }

@@ -17,6 +17,7 @@ export {
 } from './alert-events.ts';
 export {
   type AlertRule,
+  checkRuleMetrics,
   type HeartbeatRule,
   loadAlertRules,
   parseAlertRules,

@@ -104,6 +104,28 @@ describe('reference cache', () => {
     ]);
     expect(rows[0].n).toBe(0);
 
+    // an unknown device that reports its asset (a mapping's dim_asset lookup) is inferred on that asset
+    await asset(`a3-${sfx}`);
+    const c3 = await db.connect();
+    try {
+      await c3.query('BEGIN');
+      const placed = await cache.lookupDevices(
+        c3,
+        cache.peek(),
+        [`placed-${sfx}`],
+        'infer',
+        new Map([[`placed-${sfx}`, `a3-${sfx}`]]),
+      );
+      expect(placed.inferred).toEqual([`placed-${sfx}`]);
+      const { rows: a3 } = await c3.query('SELECT asset_sk FROM dw.dim_asset WHERE asset_nk = $1', [
+        `a3-${sfx}`,
+      ]);
+      expect(placed.snapshot.keysAt(`placed-${sfx}`, Date.now()).assetSk).toBe(Number(a3[0].asset_sk));
+      await c3.query('ROLLBACK');
+    } finally {
+      c3.release();
+    }
+
     // quarantine leaves an unknown device unresolved instead of inferring it
     const c2 = await db.connect();
     try {

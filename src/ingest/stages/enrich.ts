@@ -16,6 +16,11 @@ export interface FactLookups {
   /** Field with the metric code (dim_metric.metric_code). */
   metricField: string;
   onMissingMetric: 'quarantine' | 'unknown_member';
+  /**
+   * Field with the asset the device reports itself on (a lookup on dim_asset), or null. It only places devices
+   * MDM does not know yet: an inferred member is installed on that asset, so its readings get a site and line.
+   */
+  assetField: string | null;
 }
 
 const lookupCache = new WeakMap<CompiledMapping, FactLookups>();
@@ -35,6 +40,7 @@ export function factLookups(mapping: CompiledMapping): FactLookups {
     onMissingDevice: 'infer',
     metricField: 'metric',
     onMissingMetric: 'quarantine',
+    assetField: null,
   };
   for (const lookup of mapping.lookups) {
     const at = `${lookup.location.file}:${lookup.location.line}:${lookup.location.col}`;
@@ -59,9 +65,11 @@ export function factLookups(mapping: CompiledMapping): FactLookups {
           `${at}: lookup '${lookup.name}': on_missing: infer is not possible for dim_metric (a metric needs its canonical unit); use quarantine or unknown_member`,
         );
       result.onMissingMetric = lookup.onMissing;
+    } else if (lookup.dimension === 'dim_asset') {
+      result.assetField = keyField('asset_nk');
     } else {
       throw new Error(
-        `${at}: lookup '${lookup.name}' on ${lookup.dimension}: the telemetry ingest resolves dim_device and dim_metric only (the asset comes with the device)`,
+        `${at}: lookup '${lookup.name}' on ${lookup.dimension}: the telemetry ingest resolves dim_device, dim_metric and dim_asset only`,
       );
     }
   }
@@ -181,13 +189,17 @@ export async function enrichReadings(
   const inferredDevices: string[] = [];
   const missing = new Set<string>();
   const byPolicy = new Map<MissingDevicePolicy, string[]>();
+  const assetOf = new Map<string, string>();
   for (const c of candidates) {
     const list = byPolicy.get(c.lookups.onMissingDevice);
     if (list) list.push(c.deviceNk);
     else byPolicy.set(c.lookups.onMissingDevice, [c.deviceNk]);
+    const asset = c.lookups.assetField === null ? null : c.m.row[c.lookups.assetField];
+    if (typeof asset === 'string' && asset.length > 0 && !assetOf.has(c.deviceNk))
+      assetOf.set(c.deviceNk, asset);
   }
   for (const [policy, nks] of byPolicy) {
-    const found = await ctx.cache.lookupDevices(ctx.client, snapshot, nks, policy);
+    const found = await ctx.cache.lookupDevices(ctx.client, snapshot, nks, policy, assetOf);
     snapshot = found.snapshot;
     inferredDevices.push(...found.inferred);
     if (policy === 'quarantine') for (const nk of found.missing) missing.add(nk);

@@ -1,3 +1,4 @@
+import { correlationId } from './correlation-id-function.ts';
 import type { FunctionSpec } from './function-spec.ts';
 import { hash } from './hash-function.ts';
 import { round, toNumber } from './number-functions.ts';
@@ -25,5 +26,6 @@ export const FUNCTIONS: ReadonlyMap<string, FunctionSpec> = new Map(
     format,
     coalesce,
     hash,
+    correlationId,
   ].map((f) => [f.name, f]),
 );

@@ -44,7 +44,7 @@ describe('shipped connector files', () => {
 
   it('validate against their schemas', () => {
     expect(readTelemetryConnector(path.join(connectors, 'telemetry.yaml'))).toEqual({
-      groupId: 'iot-hub-ingest',
+      groupId: null,
       topics: ['telemetry.acme', 'telemetry.flatline'],
       partitions: 4,
       mappings: 'mappings',
@@ -61,9 +61,9 @@ describe('shipped connector files', () => {
 
 describe('a misspelt key', () => {
   it('in telemetry.yaml names file, line, column and the allowed keys', () => {
-    const { file, line, col } = misspelt('telemetry.yaml', 'group_id', 'groupid');
+    const { file, line, col } = misspelt('telemetry.yaml', 'partitions', 'partitons');
     expect(messageOf(() => readTelemetryConnector(file))).toBe(
-      `${file}:${line}:${col}: groupid: unknown key 'groupid'; allowed here: kind, group_id, topics, partitions, mappings, limits`,
+      `${file}:${line}:${col}: partitons: unknown key 'partitons'; allowed here: kind, group_id, topics, partitions, mappings, limits`,
     );
   });
 
