@@ -8,7 +8,7 @@ import {
   readTelemetryConnector,
 } from '../ingest/index.ts';
 import { createLogger } from '../observability/index.ts';
-import { parseIds, printReplay } from './dlq.ts';
+import { parseIds, parseLimit, printReplay } from './dlq.ts';
 
 /**
  * `iot-hub backfill [ids...]`: loads readings older than their mapping's late_data.max_lateness, which the
@@ -25,15 +25,20 @@ export function registerBackfillCommand(program: Command): void {
     .option('--topic <topic>', 'only this source topic')
     .option('--code <code>', 'take pending letters with this error code instead of TOO_LATE')
     .option('--limit <n>', 'at most this many letters', '10000')
-    .action(async (ids: string[], o: { topic?: string; code?: string; limit: string }) => {
+    .option(
+      '--connector <file>',
+      'the telemetry connector whose mappings to use',
+      'connectors/telemetry.yaml',
+    )
+    .action(async (ids: string[], o: { topic?: string; code?: string; limit: string; connector: string }) => {
       const config = loadConfig({ file: program.opts().config });
-      const router = loadFactRouter(readTelemetryConnector());
+      const router = loadFactRouter(readTelemetryConnector(o.connector));
       const pool = createIngestPool(config.database.url, 2, createLogger(config.log.level));
       try {
         const result = await backfillDeadLetters(
           pool,
           { router, cache: new ReferenceCache(pool) },
-          { ids: parseIds(ids), topic: o.topic, code: o.code, limit: Number(o.limit) },
+          { ids: parseIds(ids), topic: o.topic, code: o.code, limit: parseLimit(o.limit) },
         );
         printReplay(result, result.hoursRecomputed, console.log);
         if (result.stillFailing.length > 0) process.exitCode = 2;

@@ -8,8 +8,8 @@ import {
   flushRollupQueue,
   listDeadLetters,
   loadFactRouter,
-  readTelemetryConnector,
   type ReplayResult,
+  readTelemetryConnector,
   replayDeadLetters,
 } from '../ingest/index.ts';
 import { createLogger } from '../observability/index.ts';
@@ -39,7 +39,7 @@ export function registerDlqCommand(program: Command): void {
             status: o.status,
             code: o.code,
             topic: o.topic,
-            limit: Number(o.limit),
+            limit: parseLimit(o.limit),
           });
           for (const r of rows) {
             if (o.json) {
@@ -74,28 +74,38 @@ export function registerDlqCommand(program: Command): void {
     .option('--topic <topic>', 'only this source topic')
     .option('--limit <n>', 'at most this many letters', '10000')
     .option(
+      '--connector <file>',
+      'the telemetry connector whose mappings to use',
+      'connectors/telemetry.yaml',
+    )
+    .option(
       '--allow-late',
       "ignore the mappings' late_data.max_lateness: load TOO_LATE letters as a backfill (same as iot-hub backfill)",
     )
     .action(
-      async (ids: string[], o: { code?: string; topic?: string; limit: string; allowLate?: boolean }) => {
+      async (
+        ids: string[],
+        o: { code?: string; topic?: string; limit: string; allowLate?: boolean; connector: string },
+      ) => {
         const config = loadConfig({ file: program.opts().config });
-        const router = loadFactRouter(readTelemetryConnector());
+        const router = loadFactRouter(readTelemetryConnector(o.connector));
         const pool = createIngestPool(config.database.url, 2, createLogger(config.log.level));
         try {
           const filter = {
             ids: parseIds(ids),
             code: o.code,
             topic: o.topic,
-            limit: Number(o.limit),
+            limit: parseLimit(o.limit),
           };
           const ctx = { router, cache: new ReferenceCache(pool) };
+          // Readings a replay loads queue their hours; recompute them now, in case no hub runs to do it.
           const result = o.allowLate
             ? await backfillDeadLetters(pool, ctx, filter)
-            : await replayDeadLetters(pool, ctx, filter);
-          // Readings a replay loads queue their hours; recompute them now, in case no hub runs to do it.
-          const hours = 'hoursRecomputed' in result ? result.hoursRecomputed : await flushRollupQueue(pool);
-          printReplay(result, hours, console.log);
+            : {
+                ...(await replayDeadLetters(pool, ctx, filter)),
+                hoursRecomputed: await flushRollupQueue(pool),
+              };
+          printReplay(result, result.hoursRecomputed, console.log);
           if (result.stillFailing.length > 0) process.exitCode = 2;
         } finally {
           await pool.end();
@@ -115,8 +125,19 @@ export function parseIds(ids: readonly string[]): number[] | undefined {
   });
 }
 
+/** --limit as a positive whole number. */
+export function parseLimit(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`--limit ${text}: give a positive whole number`);
+  return n;
+}
+
 /** One line per letter that did not load (still failing, or not replayed and why), then the totals. */
-export function printReplay(result: ReplayResult, hoursRecomputed: number, write: (line: string) => void): void {
+export function printReplay(
+  result: ReplayResult,
+  hoursRecomputed: number,
+  write: (line: string) => void,
+): void {
   for (const f of result.stillFailing) write(`#${f.id} still fails: ${f.code}: ${f.message}`);
   for (const s of result.skipped) write(`#${s.id} not replayed: ${s.message}`);
   const totals = [

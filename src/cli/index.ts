@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { silenceKafkajsTimeoutWarning } from '../kafka/index.ts';
+import { registerBackfillCommand } from './backfill.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDlqCommand } from './dlq.ts';
@@ -24,6 +25,7 @@ registerStartCommand(program);
 registerDemoCommand(program);
 registerBenchCommand(program);
 registerDlqCommand(program);
+registerBackfillCommand(program);
 registerMappingsCommand(program);
 registerServicenowCommand(program);
 registerSimulateCommand(program);

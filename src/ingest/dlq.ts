@@ -114,8 +114,8 @@ export async function replayDeadLetters(
         const current = now[0];
         result.skipped.push(
           current?.status === 'pending'
-            ? skip(candidate.id, 'locked', 'locked by another replayer (try again when it is done)')
-            : notPending(candidate.id, current),
+            ? skip(Number(candidate.id), 'locked', 'locked by another replayer (try again when it is done)')
+            : notPending(Number(candidate.id), current),
         );
         return;
       }
@@ -182,7 +182,7 @@ async function pendingCandidates(
   const candidates: DeadLetterRow[] = [];
   for (const id of ids) {
     const row = found.get(id);
-    if (!row || row.status !== 'pending') skipped.push(notPending(id, row));
+    if (row?.status !== 'pending') skipped.push(notPending(id, row));
     else if (filter.code !== undefined && row.error_code !== filter.code)
       skipped.push(skip(id, 'not_matching', `its error is ${row.error_code}, not ${filter.code}`));
     else if (filter.topic !== undefined && row.source_topic !== filter.topic)

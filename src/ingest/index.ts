@@ -1,5 +1,5 @@
-export type { CommittedBatch, IngestHook } from './batch-hooks.ts';
 export { type BackfillResult, backfillDeadLetters, flushRollupQueue } from './backfill.ts';
+export type { CommittedBatch, IngestHook } from './batch-hooks.ts';
 export { type EndOffsets, endOffsets, waitForCatchUp } from './catch-up.ts';
 export { ingestGroupId, readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 export { type DeadLetter, writeDeadLetters } from './dead-letters.ts';

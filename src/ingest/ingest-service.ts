@@ -10,10 +10,12 @@ import { prepareLoaderSession, recomputeDirtyHours } from '../warehouse/index.ts
 import { type CommittedBatch, type IngestHook, runCommittedHooks } from './batch-hooks.ts';
 import { ingestGroupId, readTelemetryConnector, type TelemetryConnector } from './connector-config.ts';
 import { ingestMetricsHook } from './ingest-metrics.ts';
+import { type MappingReloadOptions, type ReloadingRouter, watchMappings } from './mapping-reload.ts';
 import { type BatchOutcome, processRecords } from './process-records.ts';
 import { factLookups } from './stages/enrich.ts';
 import { checkFactTarget } from './stages/load.ts';
 import type { PayloadLimits } from './stages/validate.ts';
+import { shortTopics, warnShortTopics } from './topic-partitions.ts';
 
 export interface IngestOptions {
   logger: Logger;
@@ -32,12 +34,19 @@ export interface IngestOptions {
   reference?: { maxAgeMs?: number; checkIntervalMs?: number };
   /** Batches of different partitions in flight at once. @defaultValue 3 */
   partitionsConcurrently?: number;
+  /**
+   * Reload the mapping files when they change (a poll of the connector's mappings folder every 2 s); false:
+   * keep the mappings read at start.
+   */
+  mappingReload?: MappingReloadOptions | false;
 }
 
 export interface RunningIngest {
   consumer: HubConsumer;
   pool: pg.Pool;
   cache: ReferenceCache;
+  /** The mappings in use now (they change when the files do, unless mappingReload is false). */
+  mappings: Pick<ReloadingRouter, 'current' | 'check'>;
   stop(): Promise<void>;
   /** Recomputes every queued rollup hour now (tests; stop() leaves the queue to the next process). */
   flushRollups(): Promise<number>;
@@ -82,7 +91,7 @@ export function createIngestPool(url: string, max: number, logger: Logger): pg.P
 export async function startIngest(config: HubConfig, options: IngestOptions): Promise<RunningIngest> {
   const connector = options.connector ?? readTelemetryConnector();
   const topics = options.topics ?? connector.topics;
-  const router = loadFactRouter(connector, topics);
+  const initialRouter = loadFactRouter(connector, topics);
   const logger = options.logger.child({ component: 'ingest' });
   const pool = createIngestPool(config.database.url, config.database.poolMax, logger);
   const hooks = [ingestMetricsHook, ...(options.hooks ?? [])];
@@ -91,6 +100,7 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   const cache = new ReferenceCache(pool, options.reference);
   const groupId = options.groupId ?? ingestGroupId(connector, config.instance);
   let consumer: HubConsumer | null = null;
+  let mappings: ReloadingRouter | null = null;
   try {
     await cache.reload();
     const kafka = createKafka({
@@ -102,10 +112,23 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     await admin.connect();
     try {
       await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: connector.partitions })));
+      warnShortTopics(await shortTopics(admin, topics, connector.partitions), config.kafka.brokers, logger);
     } finally {
       await admin.disconnect();
     }
 
+    const reload = options.mappingReload ?? {};
+    mappings =
+      reload === false
+        ? fixedRouter(initialRouter)
+        : await watchMappings(
+            connector.mappings,
+            initialRouter,
+            () => loadFactRouter(connector, topics),
+            logger,
+            reload,
+          );
+    const router = mappings;
     const runId = `ingest-${randomUUID()}`;
     const outcomes = new WeakMap<object, { outcome: BatchOutcome; started: number }>();
     consumer = await startTrackedConsumer({
@@ -122,6 +145,8 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
       maxBytesPerPartition: 1024 * 1024,
       async handle(batch, client) {
         const started = performance.now();
+        // Taken once: a batch keeps the mappings it started with, even if the files are reloaded meanwhile.
+        const batchRouter = router.current();
         // One span per batch, continuing the sender's trace (or linking to the senders' traces).
         const trace = batchTraceContext(batch.messages.map((m) => m.headers));
         const outcome = await withSpan(
@@ -133,7 +158,14 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
             'messaging.batch.message_count': batch.messages.length,
             ...trace.attributes,
           },
-          () => processRecords(client, batch.messages, { router, cache, runId, limits, collectValues }),
+          () =>
+            processRecords(client, batch.messages, {
+              router: batchRouter,
+              cache,
+              runId,
+              limits,
+              collectValues,
+            }),
           { parent: trace.parent, links: trace.links, kind: SpanKind.CONSUMER },
         );
         outcomes.set(batch, { outcome, started });
@@ -168,11 +200,13 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
       },
     });
   } catch (err) {
+    mappings?.stop();
     await consumer?.disconnect().catch(() => {});
     await pool.end().catch(() => {});
     throw err;
   }
   const running = consumer;
+  const reloading = mappings;
 
   const flushRollups = () => recomputeDirtyHours(pool, { settleMs: 0, limit: 100_000 });
   const rollupTimer = setInterval(() => {
@@ -186,7 +220,8 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     {
       topics,
       groupId,
-      mappings: topics.flatMap((t) => router.forTopic(t).map((mp) => `${mp.id}@${mp.version}`)),
+      mappings: topics.flatMap((t) => initialRouter.forTopic(t).map((mp) => `${mp.id}@${mp.version}`)),
+      mappingReload: options.mappingReload !== false,
     },
     'ingest started',
   );
@@ -194,13 +229,20 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
     consumer: running,
     pool,
     cache,
+    mappings: reloading,
     flushRollups,
     async stop() {
       clearInterval(rollupTimer);
+      reloading.stop();
       // stop() lets the batches in flight finish (or roll back) and their hooks run.
       await running.stop();
       await running.disconnect();
       await pool.end();
     },
   };
+}
+
+/** The mappings read at start, never reloaded (mappingReload: false). */
+function fixedRouter(router: MappingRouter): ReloadingRouter {
+  return { current: () => router, check: async () => 'unchanged', stop() {} };
 }

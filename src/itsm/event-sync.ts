@@ -44,7 +44,7 @@ export class EventSync implements AlertSync {
 
   async sync(row: AlertTicketRow, guard: () => Promise<void>): Promise<void> {
     const { client, store, mapping } = this.#options;
-    const content = incidentContent(mapping, row);
+    const content = await incidentContent(mapping, row);
     const at =
       row.status === 'cleared' ? (row.cleared_at ?? new Date()) : (row.last_seen_at ?? row.opened_at);
     const info: Record<string, string> = {

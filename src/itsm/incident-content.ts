@@ -1,4 +1,4 @@
-import type { CompiledMapping } from '../mapping/index.ts';
+import { type CompiledMapping, ensureError, type MapResult } from '../mapping/index.ts';
 import { TicketContentError } from './servicenow-error.ts';
 import type { AlertTicketRow } from './ticket-store.ts';
 
@@ -13,7 +13,7 @@ export interface IncidentContent {
 /** The alert as the outbound mapping's source contract describes it (mappings/contracts/hub-alert-v1.schema.json). */
 export function alertRecord(row: AlertTicketRow): Record<string, unknown> {
   const e = row.evidence ?? {};
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? readableNumber(v) : null);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   return {
     alert_id: row.id,
@@ -24,7 +24,7 @@ export function alertRecord(row: AlertTicketRow): Record<string, unknown> {
     severity: row.severity,
     observed_value: num(e.value),
     threshold: num(e.threshold),
-    unit: str(e.unit),
+    unit: str(e.unit) ?? row.metric_unit,
     window: str(e.window),
     opened_at: row.opened_at.toISOString(),
     detector_version: str(e.detector),
@@ -34,15 +34,38 @@ export function alertRecord(row: AlertTicketRow): Record<string, unknown> {
     line_name: row.line_name,
     criticality: row.criticality,
     assignment_group: str(e.assignment_group),
+    device_in_mdm: row.device_in_mdm,
   };
 }
 
 /**
- * Maps the alert with the outbound mapping (mappings/alert-incident-v1.yaml). Throws TicketContentError when the
- * mapping dead-letters the alert or gives no correlation_id: no retry can fix that.
+ * A value as a person reads it in an incident: 4 significant digits, but never fewer than the integer
+ * digits (10.160000000000002 → 10.16, 0.000123456 → 0.0001235, 12345.6 → 12346).
  */
-export function incidentContent(mapping: CompiledMapping, row: AlertTicketRow): IncidentContent {
-  const result = mapping.map(alertRecord(row));
+export function readableNumber(v: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const integerDigits = Math.floor(Math.log10(Math.abs(v))) + 1;
+  return Number(v.toPrecision(Math.min(100, Math.max(4, integerDigits))));
+}
+
+/**
+ * Maps the alert with the outbound mapping (mappings/alert-incident-v1.yaml) on the asynchronous path, the one
+ * `iot-hub mappings test` runs, so a JSONata field works here as it did there. Throws TicketContentError when
+ * the mapping fails (the message starts with the mapping's file:line:col when it names one), dead-letters the
+ * alert or gives no usable correlation_id: no retry can fix that.
+ */
+export async function incidentContent(
+  mapping: CompiledMapping,
+  row: AlertTicketRow,
+): Promise<IncidentContent> {
+  let result: MapResult;
+  try {
+    result = await mapping.mapAsync(alertRecord(row));
+  } catch (e) {
+    throw new TicketContentError(
+      `mapping ${mapping.id} v${mapping.version} failed on alert ${row.id}: ${ensureError(e).message}`,
+    );
+  }
   if (result.deadLetter || result.rows.length === 0) {
     const why = result.deadLetter ? `${result.deadLetter.code}: ${result.deadLetter.message}` : 'no row';
     throw new TicketContentError(
@@ -59,7 +82,7 @@ export function incidentContent(mapping: CompiledMapping, row: AlertTicketRow): 
   // Encoded queries cannot escape ^ or a comma: such an id could match other incidents.
   if (!correlationId || !/^[A-Za-z0-9._:-]{1,100}$/.test(correlationId)) {
     throw new TicketContentError(
-      `alert ${row.id}: correlation_id ${JSON.stringify(correlationId ?? null)} must be 1–100 characters of [A-Za-z0-9._:-]`,
+      `alert ${row.id}: correlation_id ${JSON.stringify(correlationId ?? null)} must be 1–100 characters of [A-Za-z0-9._:-]; build it with correlation_id(...) in ${mapping.file}, which encodes other characters (docs/servicenow-tickets.md)`,
     );
   }
   const openingNote = fields.work_notes ?? `Opened by IoT hub from alert ${row.id}`;
@@ -88,8 +111,11 @@ export function noteMarker(row: AlertTicketRow, revision: number): string {
 export function evidenceSummary(row: AlertTicketRow): string {
   const e = row.evidence ?? {};
   const parts: string[] = [];
-  if (e.value !== undefined) parts.push(`value ${String(e.value)}${e.unit ? ` ${String(e.unit)}` : ''}`);
-  if (e.threshold !== undefined) parts.push(`limit ${String(e.threshold)}`);
+  const unit = typeof e.unit === 'string' && e.unit !== '' ? e.unit : row.metric_unit;
+  const withUnit = (v: unknown) =>
+    `${typeof v === 'number' ? readableNumber(v) : String(v)}${unit ? ` ${unit}` : ''}`;
+  if (e.value !== undefined) parts.push(`value ${withUnit(e.value)}`);
+  if (e.threshold !== undefined) parts.push(`limit ${withUnit(e.threshold)}`);
   if (e.silent_for_s !== undefined) parts.push(`silent for ${String(e.silent_for_s)} s`);
   const at = e.at ?? row.last_seen_at?.toISOString();
   if (at) parts.push(`at ${String(at)}`);

@@ -47,7 +47,7 @@ export class IncidentSync implements AlertSync {
   }
 
   async sync(initial: AlertTicketRow, guard: () => Promise<void>): Promise<void> {
-    const content = incidentContent(this.#mapping, initial);
+    const content = await incidentContent(this.#mapping, initial);
     let row = initial;
     let adopted = false;
     if (row.ticket_inflight) ({ row, adopted } = await this.#confirm(row, row.ticket_inflight, content));

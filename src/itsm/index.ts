@@ -4,6 +4,8 @@
 export { RatePacer, type RatePacerOptions } from './rate-pacer.ts';
 export { type IncidentRef, ServiceNowClient, type ServiceNowClientOptions } from './servicenow-client.ts';
 export { ServiceNowError, type ServiceNowErrorKind } from './servicenow-error.ts';
+export { ServiceNowHealth, type ServiceNowHealthStatus } from './servicenow-health.ts';
+export { type AlertTicketSummary, listAlerts, listTickets } from './ticket-admin.ts';
 export { startTicketDelivery, type TicketDelivery, type TicketDeliveryOptions } from './ticket-delivery.ts';
 export { ticketJobId } from './ticket-queue.ts';
 export {

@@ -128,6 +128,17 @@ export class ServiceNowClient {
     return result.length > 0;
   }
 
+  /**
+   * The cheapest authenticated call the delivery itself needs to work: one incident's sys_id. Throws the
+   * ServiceNowError a delivery would get (`auth` for wrong credentials, `rejected` for a missing role).
+   */
+  async probe(): Promise<void> {
+    const result = await this.#request<unknown[]>('GET', incidentPath, {
+      params: { sysparm_fields: 'sys_id', sysparm_limit: 1 },
+    });
+    if (!Array.isArray(result)) throw this.#shapeError('GET', incidentPath, 'a list');
+  }
+
   /** POST events to Event Management; they update the alert with the same message_key. */
   async sendEvents(records: readonly Record<string, string>[]): Promise<void> {
     await this.#request('POST', '/api/global/em/jsonv2', { data: { records } });

@@ -9,6 +9,7 @@ import { IncidentSync } from './incident-sync.ts';
 import { RatePacer } from './rate-pacer.ts';
 import { RecoveringCondition } from './recovering-condition.ts';
 import { ServiceNowClient } from './servicenow-client.ts';
+import { ServiceNowHealth, type ServiceNowHealthStatus } from './servicenow-health.ts';
 import { TicketProcessor } from './ticket-processor.ts';
 import { TicketQueue } from './ticket-queue.ts';
 import { TicketReconciler } from './ticket-reconciler.ts';
@@ -31,12 +32,21 @@ export interface TicketDeliveryOptions {
   knex?: Knex;
   /** How often the queue's Redis is checked for lost data (its sentinel key). @defaultValue 2000 */
   redisCheckMs?: number;
+  /** How often ServiceNow is probed for health(). @defaultValue 30000 */
+  healthIntervalMs?: number;
 }
 
 export interface TicketDelivery {
   readonly settings: TicketSettings;
   /** Enqueues every undelivered intent now; the reconciler also does this every reconcile interval. */
   reconcile(): Promise<number>;
+  /**
+   * ServiceNow as the last probe saw it (at start, then every 30 s; cached, so cheap enough for /readyz):
+   * `up` false with an `error` that names the config key to fix when the credentials are refused.
+   */
+  health(): ServiceNowHealthStatus;
+  /** Probes ServiceNow now and returns the new health. */
+  checkHealth(): Promise<ServiceNowHealthStatus>;
   /** Ticket intents in hub.alert and jobs in the queue, by state. */
   status(): Promise<{ intents: Record<string, number>; jobs: Record<string, number> }>;
   /** Stops listening and enqueueing, lets running jobs finish, closes Redis (and the knex it created). */
@@ -78,6 +88,13 @@ export async function startTicketDelivery(
     timeoutMs: settings.requestTimeoutMs,
     pacer: new RatePacer({ proactive: settings.pacing, busyBackoffMs: settings.busyBackoffMs }),
     availability,
+  });
+  const health = new ServiceNowHealth({
+    probe: () => client.probe(),
+    auth: config.servicenow.auth,
+    url: config.servicenow.url,
+    intervalMs: options.healthIntervalMs,
+    logger,
   });
   const sync: AlertSync =
     settings.mode === 'event'
@@ -168,7 +185,9 @@ export async function startTicketDelivery(
     await reconciler.start();
     redisTimer = setInterval(() => void checkRedis(), options.redisCheckMs ?? 2000);
     redisTimer.unref();
+    health.start();
   } catch (e) {
+    health.stop();
     availability.close();
     redisCondition.close();
     await Promise.allSettled([reconciler.stop(), worker.close(), queue.close()]);
@@ -182,9 +201,12 @@ export async function startTicketDelivery(
   return {
     settings,
     reconcile: () => reconciler.pass(),
+    health: () => health.status(),
+    checkHealth: () => health.check(),
     status: async () => ({ intents: await store.intentCounts(), jobs: await queue.counts() }),
     stop: async () => {
       if (redisTimer) clearInterval(redisTimer);
+      health.stop();
       availability.close();
       redisCondition.close();
       await reconciler.stop();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { MappingError } from '../mapping/index.ts';
 import type { Logger } from '../observability/index.ts';
 import type { AlertSync } from './alert-sync.ts';
 import { ensureError, ServiceNowError, TicketContentError, TicketLeaseError } from './servicenow-error.ts';
@@ -75,9 +76,12 @@ export class TicketProcessor {
   }
 }
 
-/** 4xx answers (other than 401-then-refresh, 404 and 429, handled elsewhere) and rejected content: never retried. */
+/**
+ * 4xx answers (other than 401-then-refresh, 404 and 429, handled elsewhere), rejected content and mapping
+ * errors: never retried, since the same alert and mapping fail the same way until someone fixes one of them.
+ */
 function isPermanent(err: Error): boolean {
-  if (err instanceof TicketContentError) return true;
+  if (err instanceof TicketContentError || err instanceof MappingError) return true;
   if (err instanceof ServiceNowError) return !err.retriable;
   return false;
 }

@@ -44,6 +44,10 @@ export interface AlertTicketRow {
   site_name: string | null;
   line_name: string | null;
   criticality: string | null;
+  /** dw.dim_metric.canonical_unit of the alert's metric: the unit readings are evaluated in. */
+  metric_unit: string | null;
+  /** The device has a current dw.dim_device row from MDM (an inferred placeholder does not count). */
+  device_in_mdm: boolean;
 }
 
 const undelivered = ['pending', 'sent'];
@@ -124,7 +128,17 @@ export class TicketStore {
           .on('s.asset_nk', this.#knex.raw('coalesce(a.asset_id, d.installed_asset_nk)'))
           .andOn(this.#knex.raw('s.is_current')),
       )
-      .select('a.*', 's.asset_nk', 's.asset_name', 's.site_name', 's.line_name', 's.criticality');
+      .leftJoin({ m: 'dw.dim_metric' }, 'm.metric_code', 'a.metric_code')
+      .select(
+        'a.*',
+        's.asset_nk',
+        's.asset_name',
+        's.site_name',
+        's.line_name',
+        's.criticality',
+        { metric_unit: 'm.canonical_unit' },
+        this.#knex.raw('coalesce(d.device_sk IS NOT NULL AND NOT d.is_inferred, false) AS device_in_mdm'),
+      );
   }
 
   /** Records a write about to be sent: state `sent`, one more attempt. */

@@ -288,7 +288,10 @@ describe('ticket delivery', () => {
   });
 
   it('treats an HTML maintenance page (HTTP 200) and 5xx as failures, retried with exponential backoff', async () => {
-    await start({ faults: { maintenancePage: { rate: 1, times: 3 } } });
+    await start();
+    // The delivery's health probe at start must not take one of the faulty answers meant for the job.
+    await waitFor('the first health probe', async () => delivery!.health().checkedAt !== null);
+    sn!.setFaults({ maintenancePage: { rate: 1, times: 3 } });
     const retriesBefore = await metricValue('hub_ticket_retries_total', { kind: 'invalid_response' });
     await raiseAlerts(knex, [raise('html-1')]);
     await waitFor('the maintenance pages', async () => sn!.stats().byFault.maintenancePage === 3);

@@ -1,6 +1,7 @@
 import { MappingErrorCode } from '../errors.ts';
 import { listOf } from '../suggest.ts';
 import { checkUcumCode, ucumConvert } from './ucum.ts';
+import { confusionHint } from './unit-confusions.ts';
 
 /** value_in_to = value_in_from * scale + offset; temperatures are affine, everything else has offset 0. */
 export interface LinearConversion {
@@ -79,8 +80,29 @@ export class UnitConverter {
     const known = resolvedPairs.get(key);
     if (known) return known;
     const conversion = linearize(fromCode, toCode);
-    if (!(conversion instanceof UnitProblem)) resolvedPairs.set(key, conversion);
+    if (conversion instanceof UnitProblem) return this.withConfusionHint(conversion, from, to);
+    resolvedPairs.set(key, conversion);
     return conversion;
+  }
+
+  // 'C' (coulomb) where Celsius was meant converts to nothing it should: say so, and how to alias it.
+  private withConfusionHint(problem: UnitProblem, from: string, to: string): UnitProblem {
+    const fromCode = this.ucumCode(from);
+    const toCode = this.ucumCode(to);
+    const hint =
+      confusionHint(
+        from,
+        fromCode,
+        (meant) => !(linearize(meant, toCode) instanceof UnitProblem),
+        this.aliases.has(from),
+      ) ??
+      confusionHint(
+        to,
+        toCode,
+        (meant) => !(linearize(fromCode, meant) instanceof UnitProblem),
+        this.aliases.has(to),
+      );
+    return hint ? new UnitProblem(problem.code, `${problem.message}. ${hint}`) : problem;
   }
 
   private unknownUnit(unit: string, suggestion: string | null): UnitProblem {
