@@ -116,6 +116,19 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
             );
         },
       });
+    if (stages.tickets !== false)
+      checks.push({
+        name: 'servicenow',
+        // Credentials or roles that ServiceNow refuses make the hub unready: no ticket can ever go out, and
+        // an operator should see it before the first alert. An outage does not: delivery retries and the
+        // ticket stage logs it; the probe's state is still shown.
+        check: async () => {
+          const health = tickets?.health();
+          if (!health) throw new Error('not started');
+          if (health.state === 'auth' || health.state === 'forbidden')
+            throw new Error(health.error ?? health.state);
+        },
+      });
     stage = 'HTTP server';
     const http = await startHttpServer(config.http.port, checks);
     stops.push({ name: 'HTTP server', stop: () => http.close() });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { silenceKafkajsTimeoutWarning } from '../kafka/index.ts';
+import { registerAlertsCommand } from './alerts.ts';
 import { registerBackfillCommand } from './backfill.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerDemoCommand } from './demo.ts';
@@ -10,6 +11,7 @@ import { registerServicenowCommand } from './servicenow.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStackCommand } from './stack.ts';
 import { registerStartCommand } from './start.ts';
+import { registerTicketsCommand } from './tickets.ts';
 
 const program = new Command('iot-hub')
   .description(
@@ -26,6 +28,8 @@ registerDemoCommand(program);
 registerBenchCommand(program);
 registerDlqCommand(program);
 registerBackfillCommand(program);
+registerTicketsCommand(program);
+registerAlertsCommand(program);
 registerMappingsCommand(program);
 registerServicenowCommand(program);
 registerSimulateCommand(program);

@@ -13,4 +13,5 @@ export {
   defaultTicketSettingsFile,
   loadTicketSettings,
   type TicketSettings,
+  ticketQueueName,
 } from './ticket-settings.ts';

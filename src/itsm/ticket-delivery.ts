@@ -17,6 +17,7 @@ import {
   loadTicketSettings,
   mappingPath,
   type TicketSettings,
+  ticketQueueName,
   validateTicketSettings,
 } from './ticket-settings.ts';
 import { TicketStore } from './ticket-store.ts';
@@ -63,10 +64,8 @@ export async function startTicketDelivery(
   config: HubConfig,
   options: TicketDeliveryOptions = {},
 ): Promise<TicketDelivery> {
-  const settings = validateTicketSettings({
-    ...loadTicketSettings(options.settingsFile),
-    ...options.settings,
-  });
+  const given = { ...loadTicketSettings(options.settingsFile), ...options.settings };
+  const settings = validateTicketSettings({ ...given, queueName: ticketQueueName(given, config.instance) });
   const logger = (options.logger ?? createLogger(config.log.level)).child({
     component: 'tickets',
     mode: settings.mode,
@@ -190,11 +189,23 @@ export async function startTicketDelivery(
     health.stop();
     availability.close();
     redisCondition.close();
-    await Promise.allSettled([reconciler.stop(), worker.close(), queue.close()]);
+    // Connections first: a bullmq worker closing over a Redis it cannot reach would wait for it forever.
     queueConnection.disconnect();
     workerConnection.disconnect();
+    await Promise.race([
+      Promise.allSettled([reconciler.stop(), worker.close(), queue.close()]),
+      new Promise((r) => setTimeout(r, 5000).unref()),
+    ]);
     if (!options.knex) await knex.destroy();
-    throw e;
+    const redisDown = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|max retries per request|Connection is closed/i.test(
+      (e as Error)?.message ?? '',
+    );
+    throw redisDown
+      ? new Error(
+          `Redis at ${config.redis.url} is unreachable (${(e as Error).message}); start it or set redis.url / REDIS_URL`,
+          { cause: e },
+        )
+      : e;
   }
   logger.info({ queue: settings.queueName, url: config.servicenow.url }, 'ticket delivery started');
 

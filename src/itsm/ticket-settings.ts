@@ -12,7 +12,10 @@ const schema = require('../../connectors/servicenow-tickets.schema.json') as obj
 export interface TicketSettings {
   /** `incident`: Table API incidents; `event`: Event Management events (the instance's rules make incidents). */
   mode: 'incident' | 'event';
-  /** The bullmq queue; one job per alert key at a time. @defaultValue 'servicenow-tickets' */
+  /**
+   * The bullmq queue; one job per alert key at a time. Empty: `<instance>-servicenow-tickets` (iot-hub.yaml
+   * `instance`), so hubs of different deployments sharing a Redis never take each other's jobs.
+   */
   queueName: string;
   /** Alert keys worked on at once. @defaultValue 16 */
   concurrency: number;
@@ -40,7 +43,7 @@ export interface TicketSettings {
 
 export const defaultTicketSettings: TicketSettings = {
   mode: 'incident',
-  queueName: 'servicenow-tickets',
+  queueName: '',
   concurrency: 16,
   attempts: 10,
   backoffMs: 1000,
@@ -107,6 +110,11 @@ export function validateTicketSettings(s: TicketSettings, where = 'ticket settin
   if (s.queueName.includes(':')) throw new Error(`${where}: queue_name cannot contain ':' (bullmq)`);
   if (!s.closeCode) throw new Error(`${where}: close_code is required (resolving needs a resolution code)`);
   return s;
+}
+
+/** The queue the settings name, or the instance's own. */
+export function ticketQueueName(s: TicketSettings, instance: string): string {
+  return s.queueName || `${instance}-servicenow-tickets`;
 }
 
 /** Absolute path of the mapping file named in the settings. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
+import { startServiceNowEmulator } from '../../src/devtools/servicenow/index.ts';
 import { StackError, stackPaths, stackUp, stackVersions } from '../../src/devtools/stack/index.ts';
 import { startHub } from '../../src/hub.ts';
 
@@ -85,5 +86,45 @@ describe('iot-hub stack', () => {
     } finally {
       await hub.stop();
     }
+  });
+
+  it('shows refused ServiceNow credentials on /readyz, naming the config key, and a start that fails stops', async () => {
+    const sn = await startServiceNowEmulator({ port: 0 });
+    const config = loadConfig();
+    config.http.port = 0;
+    config.database.url = inject('databaseUrl');
+    config.log.level = 'silent';
+    config.instance = `test-readyz-${process.pid}`;
+    config.servicenow = { url: sn.url, auth: { ...config.servicenow.auth, password: 'wrong' } };
+    const hub = await startHub(config, { ingest: false, alerts: false });
+    try {
+      const deadline = Date.now() + 60_000;
+      type Ready = { dependencies: Record<string, { up: boolean; error?: string }> };
+      let body: Ready | null = null;
+      let status = 0;
+      while (Date.now() < deadline) {
+        const res = await fetch(`http://127.0.0.1:${hub.http.port}/readyz`);
+        status = res.status;
+        body = (await res.json()) as Ready;
+        if (body?.dependencies.servicenow?.up === false) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(status).toBe(503);
+      expect(body?.dependencies.servicenow?.error).toContain('servicenow.auth.password');
+      expect(body?.dependencies.postgres?.up).toBe(true);
+    } finally {
+      await hub.stop();
+      await sn.close();
+    }
+
+    // All or nothing: a stage that cannot start stops what started and names itself.
+    const broken = loadConfig();
+    broken.http.port = 0;
+    broken.database.url = inject('databaseUrl');
+    broken.log.level = 'silent';
+    broken.redis.url = 'redis://127.0.0.1:1';
+    await expect(startHub(broken, { ingest: false, alerts: false })).rejects.toThrow(
+      /^iot-hub could not start \(ServiceNow ticket delivery\): Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/,
+    );
   });
 });

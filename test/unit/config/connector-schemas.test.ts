@@ -53,7 +53,7 @@ describe('shipped connector files', () => {
     expect(loadAlertRules(path.join(connectors, 'alert-rules.yaml'))).toHaveLength(4);
     expect(loadTicketSettings(path.join(connectors, 'servicenow-tickets.yaml'))).toMatchObject({
       mode: 'incident',
-      queueName: 'servicenow-tickets',
+      queueName: '',
       pacing: true,
     });
   });

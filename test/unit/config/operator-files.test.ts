@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.ts';
 import { ingestGroupId, readTelemetryConnector } from '../../../src/ingest/index.ts';
+import { defaultTicketSettings, ticketQueueName } from '../../../src/itsm/index.ts';
 import { checkRuleMetrics, loadAlertRules } from '../../../src/quality/index.ts';
 
 // Typos in the operator's files are refused with file, line and column, never read as a default.
@@ -51,6 +52,11 @@ describe('operator files', () => {
     expect(ingestGroupId(plain, 'plant-a')).toBe('plant-a-ingest');
     const named = readTelemetryConnector(write('telemetry-named.yaml', 'topics: [t]\ngroup_id: mine\n'));
     expect(ingestGroupId(named, 'plant-a')).toBe('mine');
+  });
+
+  it("the ticket queue is the instance's own unless the settings name one", () => {
+    expect(ticketQueueName(defaultTicketSettings, 'plant-a')).toBe('plant-a-servicenow-tickets');
+    expect(ticketQueueName({ ...defaultTicketSettings, queueName: 'q' }, 'plant-a')).toBe('q');
   });
 
   it('HUB_INSTANCE names the deployment and is checked', () => {

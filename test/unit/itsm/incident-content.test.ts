@@ -54,7 +54,7 @@ describe('incident content', () => {
     expect(readableNumber(10.160000000000002)).toBe(10.16);
     expect(readableNumber(0.000123456)).toBe(0.0001235);
     expect(readableNumber(12345.6)).toBe(12346);
-    expect(readableNumber(-3.14159)).toBe(-3.142);
+    expect(readableNumber(-1.23456)).toBe(-1.235);
     expect(readableNumber(0)).toBe(0);
   });
 

@@ -40,7 +40,7 @@ describe('hostile expressions are rejected at compile time', () => {
     );
     expect(errors.map((e) => e.code)).toEqual(['UNKNOWN_FUNCTION', 'UNKNOWN_FUNCTION', 'UNKNOWN_FUNCTION']);
     expect(errors[2]!.message).toBe(
-      "test.yaml:10:6: unknown function to_nubmer() (did you mean 'to_number'?); available: coalesce, convert_unit, date_key, format, hash, lower, minute_of_day, round, to_date, to_number, to_string, to_timestamp, trim, upper",
+      "test.yaml:10:6: unknown function to_nubmer() (did you mean 'to_number'?); available: coalesce, convert_unit, correlation_id, date_key, format, hash, lower, minute_of_day, round, to_date, to_number, to_string, to_timestamp, trim, upper",
     );
   });
 
