@@ -17,6 +17,7 @@ import {
 } from '../../src/ingest/index.ts';
 import { createKafka } from '../../src/kafka/index.ts';
 import { createLogger } from '../../src/observability/index.ts';
+import { dropTopics } from '../support/ingest-ledger.ts';
 
 // Late data has a road: a reading older than late_data.max_lateness dead-letters as TOO_LATE, and
 // `iot-hub backfill` loads it into its month's partition and recomputes its hourly rollup. A replay that does
@@ -119,10 +120,7 @@ describe('backfill and replay reasons', () => {
     else process.env.DATABASE_URL = savedUrl;
     await db.end();
     rmSync(dir, { recursive: true, force: true });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics([topic]).catch(() => {});
-    await admin.disconnect();
+    await dropTopics(kafka, [topic]);
   });
 
   it('iot-hub backfill loads a year-old reading into its month and its hourly rollup', async () => {

@@ -9,6 +9,7 @@ import { type RunningIngest, readTelemetryConnector, startIngest } from '../../s
 import { createKafka } from '../../src/kafka/index.ts';
 import { metricsRegistry } from '../../src/observability/index.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { dropTopics } from '../support/ingest-ledger.ts';
 
 // Fixing a mapping while the hub runs: the running ingest picks up the new version from its next batch, without a
 // restart, and a broken edit keeps the version in use (docs/data-engineer.md, "Fixing a mapping").
@@ -59,10 +60,7 @@ describe('mapping files reload in a running ingest', () => {
     await ingest?.stop();
     await db.end();
     rmSync(dir, { recursive: true, force: true });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics([topic]).catch(() => {});
-    await admin.disconnect();
+    await dropTopics(kafka, [topic]);
   });
 
   it('applies a changed mapping from the next batch, and keeps it when an edit is broken', async () => {

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { readTelemetryConnector, startIngest } from '../../src/ingest/index.ts';
 import { createKafka } from '../../src/kafka/index.ts';
 import { captureLogger } from '../support/capture-logger.ts';
+import { dropTopics } from '../support/ingest-ledger.ts';
 
 // A producer that writes to a topic before the hub creates it leaves the broker's default partition count (1 here):
 // the ingest says so at start instead of running on one partition silently.
@@ -20,10 +21,7 @@ describe('topic partitions at ingest start', () => {
 
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics([short]).catch(() => {});
-    await admin.disconnect();
+    await dropTopics(kafka, [short]);
   });
 
   it('warns when a subscribed topic has fewer partitions than the connector asks for', async () => {

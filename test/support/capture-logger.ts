@@ -4,10 +4,11 @@ import { type Logger, pino } from 'pino';
 export type LogLine = { level: number; msg: string } & Record<string, unknown>;
 
 /**
- * A pino logger at debug, numeric levels, whose lines are kept parsed (`lines`) and as written (`raw`), for
- * assertions on what a component logs. (test/unit/kafka/logging.test.ts checks the hub's own line shape.)
+ * A logger whose lines are kept parsed (`lines`) and as written (`raw`), for assertions on what a component
+ * logs. By default a plain pino logger at debug with numeric levels; `make` builds another over the same sink
+ * (the hub's own logger, to check its line shape).
  */
-export function captureLogger(): {
+export function captureLogger(make: (sink: Writable) => Logger = (sink) => pino({ level: 'debug' }, sink)): {
   logger: Logger;
   lines: LogLine[];
   raw: string[];
@@ -27,7 +28,7 @@ export function captureLogger(): {
     },
   });
   return {
-    logger: pino({ level: 'debug' }, sink),
+    logger: make(sink),
     lines,
     raw,
     at: (level) => lines.filter((l) => l.level === level),

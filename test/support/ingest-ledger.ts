@@ -140,3 +140,14 @@ export async function waitForGroupAtEnd(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** Deletes a test's own topics (missing ones are fine). */
+export async function dropTopics(kafka: HubKafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics(topics).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { pinoLogCreator } from '../../../src/kafka/kafkajs.ts';
@@ -8,23 +7,10 @@ import {
   createLogger,
   warnOnce,
 } from '../../../src/observability/logger.ts';
+import { captureLogger } from '../../support/capture-logger.ts';
 
 /** A logger at debug level whose JSON lines are collected for inspection. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l.trim()) continue;
-        raw.push(l);
-        lines.push(JSON.parse(l));
-      }
-      done();
-    },
-  });
-  return { logger: createLogger('debug', 'iot-hub', sink), lines, raw };
-}
+const capture = () => captureLogger((sink) => createLogger('debug', 'iot-hub', sink));
 
 describe('the hub log line shape', () => {
   it('has a level label, an ISO time, the service, the component of a child logger and msg', () => {
