@@ -81,9 +81,9 @@ describe('a misspelt key', () => {
   });
 
   it('in servicenow-tickets.yaml names the tickets key', () => {
-    const { file, line, col } = misspelt('servicenow-tickets.yaml', 'queue_name', 'queue_nme');
+    const { file, line, col } = misspelt('servicenow-tickets.yaml', 'concurrency', 'concurency');
     expect(messageOf(() => loadTicketSettings(file))).toBe(
-      `${file}:${line}:${col}: tickets.queue_nme: unknown key 'queue_nme'; allowed here: mode, queue_name, ` +
+      `${file}:${line}:${col}: tickets.concurency: unknown key 'concurency'; allowed here: mode, queue_name, ` +
         'concurrency, attempts, backoff_ms, backoff_max_ms, request_timeout_ms, reconcile_interval_ms, ' +
         'close_code, pacing, busy_backoff_ms, mapping_file, event_source, event_class',
     );
