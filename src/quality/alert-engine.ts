@@ -201,6 +201,8 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   function limitOf(rule: ThresholdRule, info: DeviceInfo | null): number | null {
     if (typeof rule.limit === 'number') return rule.limit;
     if (!info) return null;
+    // A device's range is its primary metric's: a vibration sensor's 0–50 mm/s says nothing about temperature.
+    if (info.rangeMetrics && !info.rangeMetrics.includes(rule.metric)) return null;
     return rule.limit === 'device.range_max' ? info.rangeMax : info.rangeMin;
   }
 

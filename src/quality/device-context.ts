@@ -7,6 +7,11 @@ export interface DeviceInfo {
   rangeMax: number | null;
   expectedIntervalMs: number | null;
   assetId: string | null;
+  /**
+   * Metrics the range describes: those whose canonical unit is the device's measurement_unit (its primary
+   * metric's). Undefined when the device has no unit: the range is then taken for every metric.
+   */
+  rangeMetrics?: readonly string[];
 }
 
 /** Current dw.dim_device rows of the given devices; devices without one are absent from the map. */
@@ -22,10 +27,21 @@ export async function loadDevices(
     range_max: number | null;
     expected_interval_s: number | null;
     installed_asset_nk: string | null;
-  }> = await knex('dw.dim_device')
-    .whereIn('device_nk', deviceIds)
-    .andWhere({ is_current: true })
-    .select('device_nk', 'range_min', 'range_max', 'expected_interval_s', 'installed_asset_nk');
+    range_metrics: string[] | null;
+  }> = await knex('dw.dim_device as d')
+    .whereIn('d.device_nk', deviceIds)
+    .andWhere({ 'd.is_current': true })
+    .select(
+      'd.device_nk',
+      'd.range_min',
+      'd.range_max',
+      'd.expected_interval_s',
+      'd.installed_asset_nk',
+      knex.raw(
+        `CASE WHEN d.measurement_unit IS NULL THEN NULL ELSE ARRAY(
+           SELECT m.metric_code FROM dw.dim_metric m WHERE m.canonical_unit = d.measurement_unit) END AS range_metrics`,
+      ),
+    );
   for (const r of rows) {
     map.set(r.device_nk, {
       deviceId: r.device_nk,
@@ -33,6 +49,7 @@ export async function loadDevices(
       rangeMax: r.range_max,
       expectedIntervalMs: r.expected_interval_s === null ? null : r.expected_interval_s * 1000,
       assetId: r.installed_asset_nk,
+      ...(r.range_metrics === null ? {} : { rangeMetrics: r.range_metrics }),
     });
   }
   return map;

@@ -48,10 +48,16 @@ function series(deviceId: string, fromMin: number, toMin: number, value: number)
   return out;
 }
 
-async function addDevice(deviceId: string, rangeMax: number, intervalS = 30): Promise<number> {
+async function addDevice(
+  deviceId: string,
+  rangeMax: number,
+  intervalS = 30,
+  measurementUnit: string | null = null,
+): Promise<number> {
   const [row] = await knex('dw.dim_device')
     .insert({
       device_nk: deviceId,
+      measurement_unit: measurementUnit,
       range_min: -20,
       range_max: rangeMax,
       expected_interval_s: intervalS,
@@ -86,6 +92,17 @@ afterAll(async () => {
 });
 
 describe('alert engine', () => {
+  it("applies a device's range only to the metric it measures (its measurement unit's metrics)", async () => {
+    await addDevice('dev-thermo', 80, 30, 'Cel');
+    await addDevice('dev-vib', 50, 30, 'mm/s');
+    // 85 °C from both for 6 minutes: over the thermometer's range; the vibration sensor's 50 mm/s is no limit.
+    await engine.evaluateReadings([...series('dev-thermo', 0, 6, 85), ...series('dev-vib', 0, 6, 85)]);
+    expect((await alertsOf('dev-thermo')).map((a) => a.alert_key)).toEqual([
+      'dev-thermo:temperature:temperature_high',
+    ]);
+    expect(await alertsOf('dev-vib')).toEqual([]);
+  });
+
   it('opens only after the breach lasted `for`; shorter excursions (flapping) open nothing', async () => {
     await addDevice('dev-a', 80);
     await addDevice('dev-flap', 80);
