@@ -1,4 +1,11 @@
 // Public face of the warehouse stage: other stages import from here only.
+
+export {
+  type DimensionMergeOutcome,
+  type DimensionTarget,
+  dimensionTarget,
+  mergeDimension,
+} from './dimension-merge.ts';
 export {
   type ConflictPolicy,
   type FactReading,

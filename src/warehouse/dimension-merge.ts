@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+/** The target of a DimensionMapping (`target:` of a mapping file), as the merge needs it. */
+export interface DimensionTarget {
+  /** `dw.dim_device`, … */
+  table: string;
+  naturalKey: string;
+  /** Field with the time a change takes effect (SCD2 `effective_from`). */
+  effectiveFrom: string;
+  /** Columns whose change opens a new version. */
+  tracked: readonly string[];
+  /** Columns corrected in place on every version of the key. */
+  type1: readonly string[];
+  deletes: 'ignore' | 'close' | 'tombstone';
+}
+
+export interface DimensionMergeOutcome {
+  /** New keys (first version valid from -infinity). */
+  inserted: number;
+  /** Inferred members completed in place: their surrogate key, and the facts loaded under it, stay. */
+  completed: number;
+  /** New versions opened by a change of a tracked column. */
+  versioned: number;
+  /** Keys whose type-1 columns were corrected on every version. */
+  corrected: number;
+  /** Current versions closed by a delete. */
+  closed: number;
+  /** Changes at or below the key's stored (commit LSN, LSN): replays, Connect restarts. Nothing changed. */
+  duplicates: number;
+  /** Changes that changed nothing but the stored source position. */
+  unchanged: number;
+  /** Changes whose effective time was not after the current version's start: applied at that start + 1 ms. */
+  late: number;
+}
+
+type Row = Record<string, unknown>;
+
+const columnCache = new Map<string, Set<string>>();
+
+/**
+ * Applies changes to an SCD type 2 dimension in the caller's transaction, one key at a time in the order given
+ * (Debezium's order per key). Each change is a row a DimensionMapping produced, with `deleted` and the
+ * source position (`source_commit_lsn`, `source_lsn`) among its fields. The database guarantees one current
+ * row per key (a partial unique index) and no overlapping validity (an exclusion constraint); this decides:
+ *
+ * - a change at or below the key's stored position is a duplicate and changes nothing;
+ * - a new key gets its first version valid from -infinity, so late readings attach to it;
+ * - an inferred member (a device first seen in telemetry) is completed in place, keeping its surrogate key;
+ * - a change of a tracked column closes the current version at the change's effective time and opens a new one;
+ * - a change of a type-1 column is written on every version of the key;
+ * - a delete closes the current version (`deletes: close`).
+ *
+ * Changes come in commit order per key, so an effective time before the current version's start only occurs
+ * when the source's timestamps disagree with its commit order; such a change is applied just after the current
+ * start and counted as `late` (rebuilding the key's history for it is not done here).
+ */
+export async function mergeDimension(
+  client: pg.ClientBase,
+  target: DimensionTarget,
+  changes: readonly Row[],
+): Promise<DimensionMergeOutcome> {
+  const outcome: DimensionMergeOutcome = {
+    inserted: 0,
+    completed: 0,
+    versioned: 0,
+    corrected: 0,
+    closed: 0,
+    duplicates: 0,
+    unchanged: 0,
+    late: 0,
+  };
+  if (changes.length === 0) return outcome;
+  const columns = await tableColumns(client, target.table);
+  const nk = target.naturalKey;
+  for (const change of changes) {
+    const key = change[nk];
+    if (typeof key !== 'string' || key.length === 0)
+      throw new Error(`${target.table}: a change without its natural key ${nk}`);
+    // Every version of the key, locked: concurrent appliers of the same key wait for each other.
+    const { rows: versions } = await client.query<Row>(
+      `SELECT * FROM ${target.table} WHERE ${nk} = $1 ORDER BY valid_from FOR UPDATE`,
+      [key],
+    );
+    if (isDuplicate(change, versions)) {
+      outcome.duplicates += 1;
+      continue;
+    }
+    const current = versions.find((v) => v.is_current === true) ?? null;
+    const values = writable(change, columns, target);
+    const hash = rowHash(change, target.tracked);
+
+    if (change.deleted === true) {
+      if (target.deletes === 'close' && current) {
+        const at = effectiveAfter(change.source_updated_at ?? change[target.effectiveFrom], current, outcome);
+        await client.query(
+          `UPDATE ${target.table} SET valid_to = $2, is_current = false, source_commit_lsn = $3, source_lsn = $4
+           WHERE ${sk(target)} = $1`,
+          [current[sk(target)], at, change.source_commit_lsn ?? null, change.source_lsn ?? null],
+        );
+        outcome.closed += 1;
+      } else outcome.unchanged += 1;
+      continue;
+    }
+
+    if (versions.length === 0) {
+      await insertVersion(client, target.table, { ...values, valid_from: '-infinity', row_hash: hash });
+      outcome.inserted += 1;
+      continue;
+    }
+
+    if (current?.is_inferred === true) {
+      // Completed in place: the facts loaded under the inferred member keep pointing at the right device.
+      await updateColumns(client, target, current, { ...values, is_inferred: false, row_hash: hash }, [
+        'valid_from',
+      ]);
+      outcome.completed += 1;
+      continue;
+    }
+
+    const type1Changed = target.type1.some((c) => c in values && !same(values[c], current?.[c]));
+    if (type1Changed) {
+      const set = Object.fromEntries(target.type1.filter((c) => c in values).map((c) => [c, values[c]]));
+      await setOnKey(client, target, key, set);
+      outcome.corrected += 1;
+    }
+    if (!current) {
+      // Every version closed (a delete) and the key comes back: a new current version from its effective time.
+      const last = versions.at(-1)!;
+      const from = laterThan(change[target.effectiveFrom], last.valid_to as Date);
+      await insertVersion(client, target.table, { ...values, valid_from: from, row_hash: hash });
+      outcome.versioned += 1;
+      continue;
+    }
+    if (Buffer.compare(hash, current.row_hash as Buffer) !== 0) {
+      const at = effectiveAfter(change[target.effectiveFrom], current, outcome);
+      await client.query(
+        `UPDATE ${target.table} SET valid_to = $2, is_current = false WHERE ${sk(target)} = $1`,
+        [current[sk(target)], at],
+      );
+      await insertVersion(client, target.table, { ...values, valid_from: at, row_hash: hash });
+      outcome.versioned += 1;
+      continue;
+    }
+    // Same tracked values: remember the position so a replay of this change is recognised.
+    await client.query(
+      `UPDATE ${target.table} SET source_commit_lsn = $2, source_lsn = $3, source_updated_at = coalesce($4, source_updated_at)
+       WHERE ${sk(target)} = $1`,
+      [
+        current[sk(target)],
+        change.source_commit_lsn ?? null,
+        change.source_lsn ?? null,
+        values.source_updated_at ?? null,
+      ],
+    );
+    if (!type1Changed) outcome.unchanged += 1;
+  }
+  return outcome;
+}
+
+/** The surrogate key column: dim_device → device_sk. */
+function sk(target: DimensionTarget): string {
+  return target.naturalKey.replace(/_nk$/, '_sk');
+}
+
+/** At or below the highest (commit LSN, LSN) the key has stored: already applied. */
+function isDuplicate(change: Row, versions: readonly Row[]): boolean {
+  const commit = toBig(change.source_commit_lsn);
+  const lsn = toBig(change.source_lsn);
+  if (commit === null || lsn === null) return false;
+  for (const v of versions) {
+    const vc = toBig(v.source_commit_lsn);
+    const vl = toBig(v.source_lsn);
+    if (vc === null || vl === null) continue;
+    if (commit < vc || (commit === vc && lsn <= vl)) return true;
+  }
+  return false;
+}
+
+function toBig(v: unknown): bigint | null {
+  if (v === null || v === undefined || v === '') return null;
+  try {
+    return BigInt(v as string | number);
+  } catch {
+    return null;
+  }
+}
+
+/** The change's values for columns the table has; the SCD bookkeeping columns are the merge's own. */
+function writable(change: Row, columns: Set<string>, target: DimensionTarget): Row {
+  const own = new Set(['valid_from', 'valid_to', 'is_current', 'is_inferred', 'row_hash', sk(target)]);
+  const out: Row = {};
+  for (const [c, v] of Object.entries(change)) if (columns.has(c) && !own.has(c)) out[c] = v;
+  return out;
+}
+
+/** sha256 of the tracked columns' values, in the mapping's order. */
+export function rowHash(change: Row, tracked: readonly string[]): Buffer {
+  const values = tracked.map((c) => {
+    const v = change[c];
+    return v instanceof Date ? v.toISOString() : (v ?? null);
+  });
+  return createHash('sha256').update(JSON.stringify(values)).digest();
+}
+
+function same(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown) => (v instanceof Date ? v.toISOString() : v === undefined ? null : v);
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+
+function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  const d = v instanceof Date ? v : new Date(v as string | number);
+  return Number.isFinite(d.getTime()) ? d : null;
+}
+
+/** The change's effective time, or just after the current version's start when it is not later. */
+function effectiveAfter(value: unknown, current: Row, outcome: DimensionMergeOutcome): Date {
+  const at = toDate(value) ?? new Date();
+  const start = current.valid_from as Date | number;
+  const startMs = start instanceof Date ? start.getTime() : start;
+  if (Number.isFinite(startMs) && at.getTime() <= startMs) {
+    outcome.late += 1;
+    return new Date(startMs + 1);
+  }
+  return at;
+}
+
+function laterThan(value: unknown, after: Date): Date {
+  const at = toDate(value) ?? new Date();
+  return at.getTime() > after.getTime() ? at : new Date(after.getTime() + 1);
+}
+
+async function insertVersion(client: pg.ClientBase, table: string, row: Row): Promise<void> {
+  const cols = Object.keys(row);
+  await client.query(
+    `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+    cols.map((c) => row[c]),
+  );
+}
+
+async function updateColumns(
+  client: pg.ClientBase,
+  target: DimensionTarget,
+  current: Row,
+  values: Row,
+  keep: readonly string[],
+): Promise<void> {
+  const cols = Object.keys(values).filter((c) => !keep.includes(c));
+  await client.query(
+    `UPDATE ${target.table} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE ${sk(target)} = $1`,
+    [current[sk(target)], ...cols.map((c) => values[c])],
+  );
+}
+
+async function setOnKey(
+  client: pg.ClientBase,
+  target: DimensionTarget,
+  key: string,
+  values: Row,
+): Promise<void> {
+  const cols = Object.keys(values);
+  await client.query(
+    `UPDATE ${target.table} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE ${target.naturalKey} = $1`,
+    [key, ...cols.map((c) => values[c])],
+  );
+}
+
+async function tableColumns(client: pg.ClientBase, table: string): Promise<Set<string>> {
+  const cached = columnCache.get(table);
+  if (cached) return cached;
+  const [schema, name] = table.includes('.') ? table.split('.') : ['public', table];
+  const { rows } = await client.query<{ column_name: string }>(
+    'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [schema, name],
+  );
+  if (rows.length === 0) throw new Error(`${table}: no such table`);
+  const set = new Set(rows.map((r) => r.column_name));
+  columnCache.set(table, set);
+  return set;
+}
+
+const identifier = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * The SCD2 target of a DimensionMapping's `target:`, checked: a `schema.table` name, a natural key column,
+ * `scd.type: 2` with its `effective_from`. Throws an error naming the mapping file and what to write.
+ */
+export function dimensionTarget(mapping: {
+  id: string;
+  file: string;
+  target: {
+    table?: string;
+    natural_key?: string | string[];
+    scd?: { type: 1 | 2; effective_from?: string; tracked?: string[]; type1?: string[]; deletes?: string };
+  };
+}): DimensionTarget {
+  const where = `${mapping.file} (mapping ${mapping.id})`;
+  const { table, natural_key: nk, scd } = mapping.target;
+  const parts = table?.split('.') ?? [];
+  if (parts.length !== 2 || !parts.every((p) => identifier.test(p)))
+    throw new Error(`${where}: target.table must be schema.table in lower case, e.g. dw.dim_device`);
+  if (typeof nk !== 'string' || !identifier.test(nk) || !nk.endsWith('_nk'))
+    throw new Error(`${where}: target.natural_key must be one column named <name>_nk, e.g. device_nk`);
+  if (scd?.type !== 2)
+    throw new Error(`${where}: target.scd.type must be 2 for a dimension merged from change events`);
+  const cols = [...(scd.tracked ?? []), ...(scd.type1 ?? [])];
+  const bad = cols.find((c) => !identifier.test(c));
+  if (bad) throw new Error(`${where}: target.scd column '${bad}' is not a column name`);
+  const deletes = scd.deletes ?? 'close';
+  if (deletes !== 'ignore' && deletes !== 'close' && deletes !== 'tombstone')
+    throw new Error(`${where}: target.scd.deletes must be ignore, close or tombstone`);
+  return {
+    table: table!,
+    naturalKey: nk,
+    effectiveFrom: scd.effective_from ?? 'valid_from',
+    tracked: scd.tracked ?? [],
+    type1: scd.type1 ?? [],
+    deletes,
+  };
+}
