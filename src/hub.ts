@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
+import { type RunningCdc, startCdc } from './cdc/index.ts';
 import type { HubConfig } from './config/index.ts';
 import { createKnex } from './db/index.ts';
 import { type IngestHook, type RunningIngest, startIngest } from './ingest/index.ts';
 import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
-import { createKafka, silenceKafkajsTimeoutWarning } from './kafka/index.ts';
+import { createKafka, type HubConsumer, silenceKafkajsTimeoutWarning } from './kafka/index.ts';
 import {
   createLogger,
   type HubHttpServer,
@@ -25,6 +26,8 @@ export interface HubStages {
   alerts?: boolean;
   /** ServiceNow ticket delivery of alerts (connectors/servicenow-tickets.yaml); on by default. */
   tickets?: boolean;
+  /** MDM change events (Debezium) into the SCD2 dimensions (mappings with `source.kind: cdc`); on by default. */
+  cdc?: boolean;
 }
 
 export interface RunningHub {
@@ -33,6 +36,7 @@ export interface RunningHub {
   ingest: RunningIngest | null;
   alerts: AlertEngine | null;
   tickets: TicketDelivery | null;
+  cdc: RunningCdc | null;
   /** Stops every stage, letting work in flight finish: batches commit or roll back, alerts are written. */
   stop(): Promise<void>;
 }
@@ -93,6 +97,7 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     let ingest: RunningIngest | null = null;
     let alerts: AlertEngine | null = null;
     let tickets: TicketDelivery | null = null;
+    let cdc: RunningCdc | null = null;
     const checks: ReadinessCheck[] = [
       { name: 'postgres', check: async () => void (await db.raw('SELECT 1')) },
       {
@@ -104,18 +109,8 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       },
       { name: 'redis', check: async () => void (await redis.ping()) },
     ];
-    if (stages.ingest !== false)
-      checks.push({
-        name: 'ingest',
-        check: async () => {
-          const health = ingest?.consumer.health();
-          if (!health) throw new Error('not started');
-          if (health.state !== 'running')
-            throw new Error(
-              `${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`,
-            );
-        },
-      });
+    if (stages.ingest !== false) checks.push(consumerCheck('ingest', () => ingest?.consumer));
+    if (stages.cdc !== false) checks.push(consumerCheck('cdc', () => cdc?.consumer));
     if (stages.tickets !== false)
       checks.push({
         name: 'servicenow',
@@ -170,6 +165,16 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       ingest = running;
       stops.push({ name: 'telemetry ingest', stop: () => running.stop() });
     }
+    if (stages.cdc !== false) {
+      stage = 'CDC (MDM dimensions)';
+      const running = await startCdc(config, {
+        logger,
+        // This process's enrichment uses an applied change at once; other processes see it within a second.
+        onApplied: () => ingest?.cache.markChanged(),
+      });
+      cdc = running;
+      stops.push({ name: 'CDC', stop: () => running.stop() });
+    }
     if (stages.tickets !== false) {
       stage = 'ServiceNow ticket delivery';
       const delivery = await startTicketDelivery(config, { logger });
@@ -183,10 +188,26 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       ingest,
       alerts,
       tickets,
+      cdc,
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
     throw new HubStartError(stage, err);
   }
+}
+
+/** Readiness of a stage's Kafka consumer: running, or why not (starting, retrying a database outage, crashed). */
+function consumerCheck(name: string, consumer: () => HubConsumer | undefined): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      const health = consumer()?.health();
+      if (!health) throw new Error('not started');
+      if (health.state !== 'running')
+        throw new Error(
+          `${health.state} since ${new Date(health.since).toISOString()}${health.error ? `: ${health.error}` : ''}`,
+        );
+    },
+  };
 }

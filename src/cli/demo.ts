@@ -114,7 +114,8 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
     // Before the hub's consumer joins: it seeks to these offsets, so the run ingests only what it sends.
     await startGroupAtEnd(kafka, pool, groupId, connector.topics, connector.partitions);
     cleanups.push({ what: 'removing the consumer group', run: () => forgetGroup(kafka, pool, groupId) });
-    const hub = await startHub(hubConfig, { ingestGroup: groupId, tickets: false });
+    // The demo seeds the warehouse dimensions itself (seedWarehouseDimensions), so its hub runs no CDC stage.
+    const hub = await startHub(hubConfig, { ingestGroup: groupId, tickets: false, cdc: false });
     cleanups.push({ what: 'stopping the hub', run: () => hub.stop() });
     const delivery = await startTicketDelivery(hubConfig, { logger: hub.logger, settings: { queueName } });
     cleanups.push({ what: 'removing the ticket queue', run: () => dropQueue(config.redis.url, queueName) });

@@ -3,6 +3,7 @@ import { silenceKafkajsTimeoutWarning } from '../kafka/index.ts';
 import { registerAlertsCommand } from './alerts.ts';
 import { registerBackfillCommand } from './backfill.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerConnectorsCommand } from './connectors.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDlqCommand } from './dlq.ts';
 import { registerMappingsCommand } from './mappings.ts';
@@ -22,6 +23,7 @@ const program = new Command('iot-hub')
 
 // Each command lives in its own file and registers itself here.
 registerStackCommand(program);
+registerConnectorsCommand(program);
 registerMigrateCommand(program);
 registerStartCommand(program);
 registerDemoCommand(program);

@@ -3,7 +3,7 @@ import type { HubMessage } from '../kafka/index.ts';
 
 /** A record the pipeline could not load, with what a person needs to find, explain and replay it. */
 export interface DeadLetter {
-  stage: 'validate' | 'map' | 'enrich' | 'load';
+  stage: 'validate' | 'map' | 'enrich' | 'load' | 'cdc';
   record: HubMessage;
   code: string;
   message: string;

@@ -34,9 +34,11 @@ export interface ServiceNowClientOptions {
 
 const incidentPath = '/api/now/v2/table/incident';
 const incidentFields = 'sys_id,number,state,urgency,impact,priority';
+/** Open incidents whose correlation ids differ from ours only in case that one search can step over. */
+const caseVariantLimit = 50;
 
 /**
- * The hub's ServiceNow client: Table API v2 for incidents and journal entries, Event Management jsonv2, Basic
+ * The hub's ServiceNow client: Table API v2 for incidents (work notes included), Event Management jsonv2, Basic
  * or OAuth (one token refresh on 401). Every request goes through the rate pacer; a 429 is waited out and the
  * same request sent again (it was not processed). Everything else that fails throws a ServiceNowError whose
  * `retriable` says whether a later attempt can succeed; this client never retries on its own otherwise —
@@ -74,20 +76,23 @@ export class ServiceNowClient {
   }
 
   /**
-   * The newest open incident with this correlation_id (state New, In Progress or On Hold), or null. Resolved
-   * incidents do not count: a new alert after a resolve gets a new incident.
+   * The newest open incident with exactly this correlation_id (state New, In Progress or On Hold), or null.
+   * Resolved incidents do not count: a new alert after a resolve gets a new incident. The instance compares
+   * `correlation_id=` without regard to case, so the answer may hold incidents of ids that differ only in case
+   * (devices `Pump1` and `pump1`); the exact match is picked here.
    */
   async findOpenIncident(correlationId: string): Promise<IncidentRef | null> {
     const result = await this.#request<Record<string, string>[]>('GET', incidentPath, {
       params: {
         sysparm_query: `correlation_id=${correlationId}^active=true^stateIN1,2,3^ORDERBYDESCsys_created_on`,
-        sysparm_fields: incidentFields,
-        sysparm_limit: 1,
+        sysparm_fields: `${incidentFields},correlation_id`,
+        sysparm_limit: caseVariantLimit,
         sysparm_exclude_reference_link: true,
       },
     });
     if (!Array.isArray(result)) throw this.#shapeError('GET', incidentPath, 'a list');
-    return result[0] ? toIncident(result[0]) : null;
+    const exact = result.find((r) => r.correlation_id === correlationId);
+    return exact ? toIncident(exact) : null;
   }
 
   /** POST one incident; the answer's fields. A timeout does not mean nothing was created. */
@@ -112,20 +117,19 @@ export class ServiceNowClient {
   }
 
   /**
-   * Whether the record has a work note containing `marker` (sys_journal_field): how the hub learns if a
-   * write whose answer was lost did land, since journal writes are not idempotent.
+   * Whether the incident has a work note containing `marker`: how the hub learns if a write whose answer was
+   * lost did land, since journal writes are not idempotent. It reads the incident's `work_notes` display value
+   * (every entry), not sys_journal_field, which an `itil` user may not read. Throws `not_found` when the
+   * incident no longer exists.
    */
   async hasWorkNote(sysId: string, marker: string): Promise<boolean> {
-    const path = '/api/now/v2/table/sys_journal_field';
-    const result = await this.#request<unknown[]>('GET', path, {
-      params: {
-        sysparm_query: `element_id=${sysId}^element=work_notes^valueLIKE${marker}`,
-        sysparm_fields: 'sys_id',
-        sysparm_limit: 1,
-      },
+    const path = `${incidentPath}/${sysId}`;
+    const result = await this.#request<Record<string, unknown>>('GET', path, {
+      params: { sysparm_fields: 'work_notes', sysparm_display_value: true },
     });
-    if (!Array.isArray(result)) throw this.#shapeError('GET', path, 'a list');
-    return result.length > 0;
+    const notes = result?.work_notes;
+    if (typeof notes !== 'string') throw this.#shapeError('GET', path, 'a record with work_notes');
+    return notes.includes(marker);
   }
 
   /**

@@ -5,7 +5,7 @@ export interface InflightWrite {
   action: 'create' | 'update' | 'escalate' | 'resolve' | 'event';
   /** The alert revision the write brings ServiceNow to. */
   revision: number;
-  /** Text the write's work note carries, to find it in sys_journal_field. */
+  /** Text the write's work note carries, to find it in the incident's work notes. */
   marker: string;
   /** repeat_count reported once the write lands. */
   repeats: number;

@@ -1,4 +1,5 @@
 // Public face of the warehouse stage: other stages import from here only.
+export { rebuildAssetHierarchy } from './asset-hierarchy.ts';
 
 export {
   type DimensionMergeOutcome,

@@ -17,7 +17,8 @@ describe('dimension merge (mdm-device → dw.dim_device)', () => {
 
   /** One Debezium change of a device, mapped as the CDC stage maps it; each later call has a later LSN. */
   const change = (op: 'r' | 'c' | 'u' | 'd', device: Record<string, unknown>, position?: number) => {
-    const at = position ?? (lsn += 100);
+    lsn += 100;
+    const at = position ?? lsn;
     const result = mapping.map(
       { lifecycle_status: 'active', manufacturer: 'Acme', ...device },
       { op, lsn: at + 8, commit_lsn: at, source_ts_ms: Date.parse(String(device.updated_at)) },

@@ -536,4 +536,28 @@ describe('ticket delivery', () => {
       await sdk.shutdown();
     }
   });
+
+  it('works as an itil-only user; devices differing only in case get two incidents', async () => {
+    await start(
+      { users: [{ username: 'svc-iot', password: 'itil-pw', roles: ['itil'] }] },
+      {},
+      { mode: 'basic', username: 'svc-iot', password: 'itil-pw' },
+    );
+    await raiseAlerts(knex, [raise('Pump1')]);
+    await waitFor('Pump1 open', allDelivered);
+    // pump1's search also sees Pump1's incident (queries ignore case on an instance): it must open its own.
+    await raiseAlerts(knex, [raise('pump1')]);
+    await waitFor('pump1 open', allDelivered);
+    expect(incidentsOf('Pump1')).toHaveLength(1);
+    expect(incidentsOf('pump1')).toHaveLength(1);
+    await raiseAlerts(knex, [raise('pump1', 'fail', { value: 99 })]);
+    await waitFor('escalated', allDelivered);
+    await raiseAlerts(knex, [
+      { kind: 'clear', deviceId: 'pump1', rule: 'temperature_high', metric: 'temperature' },
+    ]);
+    await waitFor('resolved', allDelivered);
+    expect(incidentsOf('pump1')[0]).toMatchObject({ state: '6' });
+    expect(incidentsOf('Pump1')[0]).toMatchObject({ state: '1' });
+    expect(sn!.requests().filter((r) => r.status === 403)).toEqual([]);
+  });
 });

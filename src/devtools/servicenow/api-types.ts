@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AccessControl } from './access-control.ts';
 import type { RecordStore } from './record-store.ts';
 import type { TableRegistry } from './table-registry.ts';
 import type { ActingUser, TableRule } from './write-record.ts';
@@ -12,6 +13,9 @@ export interface EmulatorContext {
   invalidQueryReturnsNoRows: boolean;
   /** Valid `sysparm_data_source` values for IRE (the `discovery_source` choices). */
   dataSources: readonly string[];
+  access: AccessControl;
+  /** String comparisons of encoded queries ignore case unless this is set (docs/servicenow-emulator.md). */
+  caseSensitiveQueries: boolean;
 }
 
 /** An authenticated API request after the server's pipeline (faults, auth, rate limit) let it through. */

@@ -2,6 +2,14 @@ import type { ServiceNowFaults } from './faults.ts';
 import type { RateLimitRule } from './rate-limiter.ts';
 import type { TableDef } from './table-schema.ts';
 
+/** A user of the emulated instance. Roles drive the ACLs (docs/servicenow-emulator.md, "Users, roles and ACLs"). */
+export interface EmulatorUser {
+  username: string;
+  password: string;
+  /** Granted roles; `admin` passes every ACL. @defaultValue ['admin'] */
+  roles?: string[];
+}
+
 /** Options of `startServiceNowEmulator`; every one has a default that suits local runs and tests. */
 export interface ServiceNowEmulatorOptions {
   /**
@@ -12,10 +20,16 @@ export interface ServiceNowEmulatorOptions {
   /** @defaultValue '127.0.0.1' */
   host?: string;
   /**
-   * The Basic-auth user, also accepted by the OAuth password grant.
-   * @defaultValue { username: 'admin', password: 'admin' }
+   * The main API user: Basic auth, the OAuth password grant, the client-credentials grant's application user and
+   * `credentials`. Without `roles` it is an admin.
+   * @defaultValue { username: 'admin', password: 'admin', roles: ['admin'] }
    */
-  user?: { username: string; password: string };
+  user?: EmulatorUser;
+  /**
+   * More users, each with its own roles (an `itil`-only integration user, an `evt_mgmt_integration` one…).
+   * They authenticate like `user`, by Basic auth or the OAuth password grant.
+   */
+  users?: EmulatorUser[];
   /**
    * The OAuth client registered for `/oauth_token.do`.
    * @defaultValue { clientId: 'hub', clientSecret: 'hub-secret' }
@@ -47,6 +61,12 @@ export interface ServiceNowEmulatorOptions {
    * @defaultValue false
    */
   invalidQueryReturnsNoRows?: boolean;
+  /**
+   * Compare strings in encoded queries case-sensitively. Off by default: an instance's database compares `=`,
+   * `LIKE`, `STARTSWITH`, `IN`… without regard to case, so `correlation_id=abc` also finds `ABC`.
+   * @defaultValue false
+   */
+  caseSensitiveQueries?: boolean;
   /** incident.close_code choices, published in sys_choice. @defaultValue a current release's codes */
   closeCodes?: string[];
   /** cmdb_ci.discovery_source choices; IRE's `sysparm_data_source` must be one. @defaultValue includes 'IoTHub' */

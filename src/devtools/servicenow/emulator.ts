@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAccessControl, effectiveRoles } from './access-control.ts';
 import type { EmulatorContext } from './api-types.ts';
-import type { ServiceNowEmulatorOptions } from './emulator-options.ts';
+import type { EmulatorUser, ServiceNowEmulatorOptions } from './emulator-options.ts';
 import { createFaultInjector, type ServiceNowFaults } from './faults.ts';
 import { createIncidentRule } from './incident-rules.ts';
 import { createTokenStore } from './oauth-tokens.ts';
@@ -58,6 +59,7 @@ export async function startServiceNowEmulator(
 ): Promise<ServiceNowEmulator> {
   const now = options.now ?? Date.now;
   const user = options.user ?? { username: 'admin', password: 'admin' };
+  const allUsers = uniqueUsers([user, ...(options.users ?? [])]);
   const client = options.oauthClient ?? { clientId: 'hub', clientSecret: 'hub-secret' };
   const dataSources = options.dataSources ?? defaultDataSources;
   const registry = createTableRegistry([
@@ -78,9 +80,20 @@ export async function startServiceNowEmulator(
     now,
     invalidQueryReturnsNoRows: options.invalidQueryReturnsNoRows ?? false,
     dataSources,
+    access: createAccessControl(registry),
+    caseSensitiveQueries: options.caseSensitiveQueries ?? false,
   };
   const system: ActingUser = { userName: 'system', sysId: '' };
-  const apiUser = seedBaseData({ ...ctx, user: system }, user.username, defaultRelationTypes);
+  const actingUsers = seedBaseData(
+    { ...ctx, user: system },
+    allUsers.map((u) => u.username),
+    defaultRelationTypes,
+  );
+  for (const u of allUsers) {
+    const acting = actingUsers.get(u.username);
+    if (acting) acting.roles = effectiveRoles(u.roles ?? ['admin']);
+  }
+  const apiUser = actingUsers.get(user.username) ?? system;
   const faults = createFaultInjector(options.faults ?? {}, options.seed);
   const tokens = createTokenStore({
     now,
@@ -91,7 +104,7 @@ export async function startServiceNowEmulator(
     ? createRateLimiter(options.rateLimit, now)
     : undefined;
   const log = createRequestLog();
-  const passwords = new Map([[user.username, user.password]]);
+  const passwords = new Map(allUsers.map((u) => [u.username, u.password]));
 
   const server = createServer(
     createRequestPipeline({
@@ -105,7 +118,7 @@ export async function startServiceNowEmulator(
         applicationUser: user.username,
         passwords,
       },
-      users: new Map([[user.username, apiUser]]),
+      users: actingUsers,
       log,
       maxContentLength: options.maxContentLength ?? 10 * 1024 * 1024,
     }),
@@ -156,4 +169,17 @@ export async function startServiceNowEmulator(
       return copy(insertRecord({ ...ctx, user: apiUser, allowSystemFields: true }, table, values).values);
     },
   };
+}
+
+/** The main user first; a later entry with the same name is refused, since it would be ambiguous. */
+function uniqueUsers(users: readonly EmulatorUser[]): EmulatorUser[] {
+  const seen = new Set<string>();
+  for (const u of users) {
+    if (seen.has(u.username))
+      throw new Error(
+        `emulator user ${u.username} is defined twice; give each user in \`users\` its own name`,
+      );
+    seen.add(u.username);
+  }
+  return [...users];
 }

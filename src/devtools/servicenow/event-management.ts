@@ -1,3 +1,4 @@
+import { apiAclFailure } from './access-control.ts';
 import { ApiFailure, methodNotSupported } from './api-failure.ts';
 import type { ApiRequest, ApiResponse, EmulatorContext } from './api-types.ts';
 import { glideDateTime } from './glide-values.ts';
@@ -13,6 +14,8 @@ export const eventRoute = /^\/api\/global\/em\/jsonv2\/?$/;
  */
 export function handleEventSubmission(ctx: EmulatorContext, req: ApiRequest): ApiResponse {
   if (req.method !== 'POST') throw methodNotSupported(req.method);
+  // The jsonv2 endpoint's REST ACL: an integration account needs evt_mgmt_integration.
+  if (!ctx.access.hasAny(req.user.roles ?? new Set(), ['evt_mgmt_integration'])) throw apiAclFailure();
   const records = (req.body as { records?: unknown } | undefined)?.records;
   // The docs do not say how a body without `records` is refused; a 400 in the usual envelope is our choice.
   if (!Array.isArray(records))

@@ -19,6 +19,11 @@ export interface QueryContext {
   table: string;
   /** `glide.invalid_query.returns_no_rows`: an invalid term makes the whole query match nothing. */
   invalidQueryReturnsNoRows: boolean;
+  /**
+   * Compare strings with regard to case. Off on an instance: its database collation ignores case for `=`, `!=`,
+   * `LIKE`, `STARTSWITH`, `IN`, `SAMEAS`, the ordering operators and ORDERBY alike.
+   */
+  caseSensitiveQueries?: boolean;
 }
 
 interface BoundCondition extends QueryCondition {
@@ -48,15 +53,16 @@ export function compileQuery(parsed: ParsedQuery, ctx: QueryContext): CompiledQu
   const orderBy = parsed.orderBy
     .map((o) => ({ ...o, def: resolveFieldPath(ctx.registry, ctx.table, o.field) }))
     .filter((o): o is QueryOrder & { def: FieldDef } => o.def !== undefined);
+  const fold = ctx.caseSensitiveQueries ? (text: string) => text : (text: string) => text.toLowerCase();
   const read = (row: StoredRow, field: string) =>
-    readFieldPath(ctx.store, ctx.registry, ctx.table, row.values, field);
+    fold(readFieldPath(ctx.store, ctx.registry, ctx.table, row.values, field));
 
   const matchesCondition = (row: StoredRow, c: BoundCondition): boolean => {
     const value = read(row, c.field);
     const wanted =
       c.def.type === 'boolean' && (c.operator === '=' || c.operator === '!=')
         ? toGlideBoolean(c.value)
-        : c.value;
+        : fold(c.value);
     return testOperator(c, value, wanted, c.def, (other) => read(row, other));
   };
 

@@ -1,3 +1,4 @@
+import type { AclOperation } from './access-control.ts';
 import {
   invalidJson,
   invalidTable,
@@ -26,16 +27,20 @@ export function handleTableRequest(
   const params = req.url.searchParams;
   const format = (row: Record<string, string>) =>
     formatRecord({ ...ctx, baseUrl: req.baseUrl }, table, row, readFormat(params));
+  const roles = req.user.roles ?? new Set<string>();
   const write: WriteContext = {
     ...ctx,
     user: req.user,
     inputDisplayValue: params.get('sysparm_input_display_value') === 'true',
+    authorize: (change) => ctx.access.checkValues(roles, change.className, change.next, change.previous),
   };
+  const check = (operation: AclOperation) => ctx.access.checkTable(roles, table, operation);
   const noBody = String(req.headers['x-no-response-body']).toLowerCase() === 'true';
 
   switch (req.method) {
     case 'GET':
     case 'HEAD': {
+      check('read');
       if (sysId !== undefined) {
         const row = ctx.store.get(table, sysId);
         if (!row) throw noRecordFound();
@@ -45,6 +50,7 @@ export function handleTableRequest(
     }
     case 'POST': {
       if (sysId !== undefined) throw methodNotSupported(req.method);
+      check('create');
       const row = insertRecord(write, table, readRecordBody(req.body));
       const location = `${req.baseUrl}/api/now/table/${table}/${row.values.sys_id}`;
       return {
@@ -56,6 +62,7 @@ export function handleTableRequest(
     case 'PUT':
     case 'PATCH': {
       if (sysId === undefined) throw methodNotSupported(req.method);
+      check('write');
       const row = ctx.store.get(table, sysId);
       if (!row) throw noRecordFound();
       updateRecord(write, table, row, readRecordBody(req.body));
@@ -63,6 +70,7 @@ export function handleTableRequest(
     }
     case 'DELETE': {
       if (sysId === undefined) throw methodNotSupported(req.method);
+      check('delete');
       if (!ctx.store.remove(table, sysId)) throw noRecordFound();
       return { status: 204 };
     }

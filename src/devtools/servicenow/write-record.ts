@@ -7,6 +7,8 @@ import { type FieldDef, isSystemField } from './table-schema.ts';
 export interface ActingUser {
   userName: string;
   sysId: string;
+  /** Effective roles (granted plus contained); empty for the system's own writes, which ACLs do not see. */
+  roles?: ReadonlySet<string>;
 }
 
 /** What a table's business logic sees before a write is stored. */
@@ -38,6 +40,11 @@ export interface WriteContext {
   inputDisplayValue?: boolean;
   /** Seeding only: lets `sys_id` and the other system columns be set from the input. */
   allowSystemFields?: boolean;
+  /**
+   * Field-value ACLs of a Table API write, run on the row as it will be stored (after the business rules);
+   * throws the 403. Internal writes (journal rows, IRE, event processing) leave it out.
+   */
+  authorize?: (change: WriteChange) => void;
 }
 
 /** Inserts a row of `className` from a request body; returns the stored row. Unknown columns are ignored. */
@@ -60,7 +67,9 @@ export function insertRecord(
   });
   if (ctx.registry.field(className, 'sys_class_name')) next.sys_class_name = className;
   Object.assign(next, values);
-  runRules(ctx, { className, next, previous: undefined, user: ctx.user, now, store: ctx.store });
+  const change = { className, next, previous: undefined, user: ctx.user, now, store: ctx.store };
+  runRules(ctx, change);
+  ctx.authorize?.(change);
   const row = ctx.store.insert(className, next);
   writeJournal(ctx, row, notes);
   return row;
@@ -80,7 +89,9 @@ export function updateRecord(
   const now = glideDateTime(ctx.now());
   const previous = row.values;
   const next = { ...previous, ...values };
-  runRules(ctx, { className: row.className, next, previous, user: ctx.user, now, store: ctx.store });
+  const change = { className: row.className, next, previous, user: ctx.user, now, store: ctx.store };
+  runRules(ctx, change);
+  ctx.authorize?.(change);
   const changed = Object.keys(next).some((k) => next[k] !== previous[k]);
   if (!changed && notes.length === 0) return row;
   next.sys_updated_on = now;
@@ -134,8 +145,9 @@ function normalise(ctx: WriteContext, def: FieldDef, text: string): string {
 
 // Each journal write is one sys_journal_field row; retries therefore duplicate notes.
 function writeJournal(ctx: WriteContext, row: StoredRow, notes: Array<[string, string]>): void {
+  const internal: WriteContext = { ...ctx, authorize: undefined };
   for (const [element, value] of notes) {
-    insertRecord(ctx, 'sys_journal_field', {
+    insertRecord(internal, 'sys_journal_field', {
       element,
       element_id: row.values.sys_id,
       name: row.className,

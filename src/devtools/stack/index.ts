@@ -1,6 +1,7 @@
 export { StackError } from './errors.ts';
 export { type StackPaths, stackPaths } from './paths.ts';
 export { cdcRole, sourceDatabases } from './postgres.ts';
+export { type ManagedProcess, runningProcess } from './processes.ts';
 export {
   type ComponentStatus,
   type StackStatus,

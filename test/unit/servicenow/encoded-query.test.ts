@@ -91,8 +91,33 @@ describe('encoded queries against the Table API', () => {
     expect(await numbers(query)).toEqual(expected);
   });
 
-  it('values are case-sensitive', async () => {
-    expect(await numbers('short_descriptionSTARTSWITHboiler')).toEqual(['INC0010001']);
+  it.each([
+    ['short_descriptionSTARTSWITHboiler', ['INC0010001', 'INC0010002']],
+    ['correlation_id=IOT:A', ['INC0010001']],
+    ['correlation_id!=IOT:A', ['INC0010002', 'INC0010004']],
+    ['correlation_idINIOT:A,Other:C', ['INC0010001', 'INC0010004']],
+    ['correlation_idNOT INIOT:A,Other:C', ['INC0010002']],
+    ['short_descriptionLIKEBOILER', ['INC0010001', 'INC0010002']],
+    ['short_descriptionNOT LIKEBOILER', ['INC0010003', 'INC0010004']],
+    ['short_descriptionENDSWITHLEAK', ['INC0010004']],
+    ['short_descriptionSAMEASshort_description', ['INC0010001', 'INC0010002', 'INC0010003', 'INC0010004']],
+    ['short_description>BOILER HOT^ORDERBYshort_description', ['INC0010004', 'INC0010003']],
+  ])('compares strings without regard to case, as an instance does: %s', async (query, expected) => {
+    expect(await numbers(query)).toEqual(expected);
+  });
+
+  it('with caseSensitiveQueries, strings must match exactly', async () => {
+    const strict = await startEmulator({ caseSensitiveQueries: true });
+    try {
+      await strict.call('POST', '/api/now/table/incident', { body: { correlation_id: 'iot:Pump1' } });
+      const query = async (q: string) =>
+        (await strict.call('GET', `/api/now/table/incident?sysparm_query=${encodeURIComponent(q)}`)).json
+          .result.length;
+      expect(await query('correlation_id=iot:pump1')).toBe(0);
+      expect(await query('correlation_id=iot:Pump1')).toBe(1);
+    } finally {
+      await strict.emulator.close();
+    }
   });
 
   it('ignores a term naming an unknown column, so a typo matches every row', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator } from './emulator-client.ts';
+import { basicAuth, startEmulator } from './emulator-client.ts';
 
 let sn: Awaited<ReturnType<typeof startEmulator>>;
 beforeEach(async () => {
@@ -146,11 +146,76 @@ describe('POST /api/now/identifyreconcile', () => {
     expect(res.items[0].errorCount).toBe(1);
   });
 
-  it('flags two items of one payload that identify the same CI', async () => {
-    const res = (await reconcile({ items: [device, device] })).json.result;
-    expect(res.items[0].errorCount).toBe(0);
+  it('rejects a payload whose items duplicate each other: nothing is written', async () => {
+    const res = (await reconcile({ items: [gateway, device, device] })).json.result;
+    expect(res.items[2].errors[0]).toEqual({
+      error: 'DUPLICATE_PAYLOAD_RECORDS',
+      message:
+        'Found duplicate items in the payload (index 1 and 2), using className [cmdb_ci_iot] and fields [serial_number, serial_number_type]. Remove duplicate items from payload',
+    });
+    expect(res.items[0].errors[0].error).toBe('ABANDONED');
+    expect(res.items[1].errors[0].error).toBe('ABANDONED');
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
+  });
+
+  it('flags two items that identify one stored CI through different identifier entries', async () => {
+    await reconcile({ items: [gateway] });
+    const byName = {
+      className: 'cmdb_ci_iot_gateway',
+      values: { name: 'gw-berlin-07', ip_address: '10.0.0.9' },
+    };
+    const res = (await reconcile({ items: [gateway, byName] })).json.result;
     expect(res.items[1].errors[0].error).toBe('DUPLICATE_PAYLOAD_RECORDS');
-    expect(sn.emulator.records('cmdb_ci_iot')).toHaveLength(1);
+    expect(sn.emulator.records('cmdb_ci')[0]?.ip_address).toBe('');
+  });
+
+  it('commits nothing when one item is malformed, on the real endpoint and the dry run alike', async () => {
+    for (const path of ['/api/now/identifyreconcile', '/api/now/identifyreconcile/query']) {
+      const res = await reconcile(
+        { items: [gateway, null, { className: 'cmdb_ci_iot', values: 'x' }] },
+        path,
+      );
+      expect(res.status).toBe(200);
+      const { items } = res.json.result;
+      expect(items.map((i: { errors: Array<{ error: string }> }) => i.errors[0]?.error)).toEqual([
+        'ABANDONED',
+        'INVALID_INPUT_DATA',
+        'INVALID_INPUT_DATA',
+      ]);
+      expect(items[0]).toMatchObject({ sysId: 'Unknown', errorCount: 1 });
+    }
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
+  });
+
+  it('refuses a reference to a sys_id that does not exist, and accepts an existing one', async () => {
+    const missing = 'f'.repeat(32);
+    const bad = { className: 'cmdb_ci_iot', values: { name: 'dev-9', location: missing } };
+    const res = (await reconcile({ items: [gateway, bad] })).json.result;
+    expect(res.items[1].errors[0]).toEqual({
+      error: 'INVALID_INPUT_DATA',
+      message: `Found invalid sys_id in payload. No record with sys_id [${missing}] exist in table [cmn_location] or is a duplicate record with [duplicate_of] field set to a main CI`,
+    });
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
+    const site = sn.emulator.insert('cmn_location', { name: 'Berlin' });
+    const good = { ...bad, values: { ...bad.values, location: site.sys_id } };
+    expect((await reconcile({ items: [good] })).json.result.items[0].operation).toBe('INSERT');
+    expect(sn.emulator.records('cmdb_ci_iot')[0]?.location).toBe(site.sys_id);
+  });
+
+  it.each([
+    [{ parent: 2, child: 0 }, 'invalid parent record index: [2]'],
+    [{ parent: 1, child: -1 }, 'invalid child record index: [-1]'],
+    [{ parent: 1, child: 0.5 }, 'invalid child record index: [0.5]'],
+    [{ parent_id: 'nope', child: 0 }, 'invalid parent record index: [nope]'],
+  ])('validates relation indexes %j: nothing is written', async (ends, text) => {
+    const relation = { ...ends, type: 'Connects to::Connected by' };
+    const res = (await reconcile({ ...payload, relations: [relation] })).json.result;
+    expect(res.relations[0].errors[0].error).toBe('INVALID_INPUT_DATA');
+    expect(res.relations[0].errors[0].message).toContain(text);
+    expect(
+      res.items.every((i: { errors: Array<{ error: string }> }) => i.errors[0]?.error === 'ABANDONED'),
+    ).toBe(true);
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
   });
 
   it('refuses an unknown relation type inside the relation result', async () => {
@@ -158,5 +223,31 @@ describe('POST /api/now/identifyreconcile', () => {
       await reconcile({ ...payload, relations: [{ parent: 1, child: 0, type: 'Likes::Liked by' }] })
     ).json.result;
     expect(res.relations[0]).toMatchObject({ errorCount: 1, errors: [{ error: 'INVALID_INPUT_DATA' }] });
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
+  });
+
+  it('needs the itil or asset role', async () => {
+    const roles = await startEmulator({
+      users: [
+        { username: 'events', password: 'pw', roles: ['evt_mgmt_integration'] },
+        { username: 'assets', password: 'pw', roles: ['asset'] },
+      ],
+    });
+    try {
+      const as = (user: string) =>
+        roles.call('POST', '/api/now/identifyreconcile?sysparm_data_source=IoTHub', {
+          body: { items: [gateway] },
+          auth: basicAuth(user, 'pw'),
+        });
+      const refused = await as('events');
+      expect(refused.status).toBe(403);
+      expect(refused.json.error).toEqual({
+        message: 'User Not Authorized',
+        detail: 'Failed API level ACL Validation',
+      });
+      expect((await as('assets')).json.result.items[0].operation).toBe('INSERT');
+    } finally {
+      await roles.emulator.close();
+    }
   });
 });

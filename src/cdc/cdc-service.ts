@@ -1,0 +1,208 @@
+import type pg from 'pg';
+import type { HubConfig } from '../config/index.ts';
+import { createPool } from '../db/index.ts';
+import { type DeadLetter, writeDeadLetters } from '../ingest/index.ts';
+import { createKafka, type HubConsumer, type HubMessage, startTrackedConsumer } from '../kafka/index.ts';
+import { type CompiledMapping, loadMappings } from '../mapping/index.ts';
+import { counter, type Logger } from '../observability/index.ts';
+import {
+  type DimensionMergeOutcome,
+  type DimensionTarget,
+  dimensionTarget,
+  mergeDimension,
+  rebuildAssetHierarchy,
+} from '../warehouse/index.ts';
+import { ChangeEventError, changePosition, parseChangeEvent } from './envelope.ts';
+
+const changes = counter('iot_hub_cdc_changes_total', 'Change events applied to dimensions, by outcome', [
+  'topic',
+  'outcome',
+]);
+
+/** A dimension fed by change events: the mapping that reads its topic and the SCD2 target it writes. */
+export interface CdcDimension {
+  topic: string;
+  mapping: CompiledMapping;
+  target: DimensionTarget;
+}
+
+/** The DimensionMappings with `source.kind: cdc` in `folder`, checked; any mapping error stops the start. */
+export function loadCdcDimensions(folder = 'mappings'): CdcDimension[] {
+  const loaded = loadMappings([folder]);
+  if (loaded.errors.length > 0)
+    throw new Error(
+      `mapping files have errors; fix them (iot-hub mappings validate):\n${loaded.errors.map((e) => e.message).join('\n')}`,
+    );
+  return loaded.mappings
+    .filter((m) => m.kind === 'DimensionMapping' && m.source.kind === 'cdc' && m.source.topic)
+    .map((mapping) => ({ topic: mapping.source.topic!, mapping, target: dimensionTarget(mapping) }));
+}
+
+export interface CdcBatchOutcome extends DimensionMergeOutcome {
+  /** Tombstones, truncates and logical messages: nothing to apply. */
+  skipped: number;
+  deadLetters: number;
+}
+
+/**
+ * Applies one batch of Debezium change events of one topic to its dimension, in the caller's transaction (the
+ * tracked consumer's, which also stores the next offsets): parse → map (the DimensionMapping, with op, LSNs and
+ * source time as $meta) → SCD2 merge; asset dimensions then rebuild their hierarchy. An event that cannot be
+ * parsed or mapped is a dead letter; the batch goes on.
+ */
+export async function applyChangeBatch(
+  client: pg.ClientBase,
+  dimension: CdcDimension,
+  messages: readonly HubMessage[],
+): Promise<CdcBatchOutcome> {
+  const rows: Record<string, unknown>[] = [];
+  const letters: DeadLetter[] = [];
+  let skipped = 0;
+  const { mapping } = dimension;
+  for (const record of messages) {
+    let payload: Record<string, unknown>;
+    let meta: Record<string, unknown>;
+    try {
+      const event = parseChangeEvent(record.key, record.value);
+      if (event.kind === 'tombstone' || event.op === 't' || event.op === 'm') {
+        skipped += 1;
+        continue;
+      }
+      const [commitLsn, lsn] = changePosition(event);
+      payload = (event.op === 'd' ? event.before : event.after) ?? {};
+      meta = {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        op: event.op,
+        lsn: Number(lsn),
+        commit_lsn: Number(commitLsn),
+        source_ts_ms: event.source.ts_ms,
+        table: `${event.source.schema}.${event.source.table}`,
+      };
+    } catch (err) {
+      letters.push({
+        stage: 'cdc',
+        record,
+        code: err instanceof ChangeEventError ? err.code : 'INVALID_CHANGE_EVENT',
+        message: (err as Error).message,
+      });
+      continue;
+    }
+    const result = await mapping.mapAsync(payload, meta);
+    if (result.deadLetter) {
+      letters.push({
+        stage: 'cdc',
+        record,
+        code: result.deadLetter.code,
+        message: result.deadLetter.detail,
+        location: result.deadLetter.at ?? null,
+        mappingId: mapping.id,
+        mappingVersion: mapping.version,
+      });
+      continue;
+    }
+    for (const row of result.rows) {
+      // A hierarchy's rows need a path when inserted; the rebuild below sets the real one.
+      if ('path_label' in row && row.hierarchy_path === undefined) row.hierarchy_path = row.path_label;
+      rows.push(row);
+    }
+  }
+  const merged = await mergeDimension(client, dimension.target, rows);
+  if (dimension.target.table === 'dw.dim_asset' && rows.length > 0) await rebuildAssetHierarchy(client);
+  await writeDeadLetters(client, letters);
+  return { ...merged, skipped, deadLetters: letters.length };
+}
+
+export interface CdcOptions {
+  logger: Logger;
+  /** Consumer group; default `<instance>-cdc`. */
+  groupId?: string;
+  /** Mappings folder; default mappings. */
+  mappings?: string;
+  /**
+   * The sources' Debezium `topic.prefix` when it is not the one the mappings name (`mdm` in
+   * `mdm.public.device`): a second MDM, or a test's own connector.
+   */
+  topicPrefix?: string;
+  /** Called after each committed batch (e.g. the in-process reference cache's markChanged). */
+  onApplied?: () => void;
+}
+
+export interface RunningCdc {
+  consumer: HubConsumer;
+  dimensions: CdcDimension[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the CDC stage: one consumer group over the topics of the cdc DimensionMappings, each batch merged
+ * into its dimension in the same transaction as the group's offsets. Debezium's topics are created by Connect
+ * (`iot-hub connectors apply`); a topic that does not exist yet is created here so the group can subscribe.
+ */
+export async function startCdc(config: HubConfig, options: CdcOptions): Promise<RunningCdc> {
+  const logger = options.logger.child({ component: 'cdc' });
+  const prefix = options.topicPrefix;
+  const dimensions = loadCdcDimensions(options.mappings).map((d) =>
+    prefix ? { ...d, topic: `${prefix}${d.topic.slice(d.topic.indexOf('.'))}` } : d,
+  );
+  const byTopic = new Map(dimensions.map((d) => [d.topic, d]));
+  const topics = [...byTopic.keys()];
+  const pool = createPool(config.database.url, { max: 3, logger, name: 'iot-hub-cdc' });
+  let consumer: HubConsumer | null = null;
+  try {
+    const kafka = createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-cdc`,
+      logger,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.ensureTopics(topics.map((topic) => ({ topic, partitions: 1 })));
+    } finally {
+      await admin.disconnect();
+    }
+    consumer = await startTrackedConsumer({
+      kafka,
+      pool,
+      logger,
+      groupId: options.groupId ?? `${config.instance}-cdc`,
+      topics,
+      fromBeginning: true,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      async handle(batch, client) {
+        const dimension = byTopic.get(batch.topic);
+        if (!dimension) return;
+        const outcome = await applyChangeBatch(client, dimension, batch.messages);
+        for (const [key, n] of Object.entries(outcome))
+          if (n > 0) changes.inc({ topic: batch.topic, outcome: key }, n);
+        logger.debug({ topic: batch.topic, partition: batch.partition, ...outcome }, 'change batch applied');
+      },
+      onCommitted() {
+        options.onApplied?.();
+      },
+      onCrash(error) {
+        logger.fatal({ err: error }, 'the CDC consumer stopped for good; restart the hub');
+      },
+    });
+  } catch (err) {
+    await consumer?.disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    throw err;
+  }
+  const running = consumer;
+  logger.info(
+    { topics, dimensions: dimensions.map((d) => `${d.mapping.id}@${d.mapping.version}`) },
+    'CDC started',
+  );
+  return {
+    consumer: running,
+    dimensions,
+    async stop() {
+      await running.stop();
+      await running.disconnect();
+      await pool.end();
+    },
+  };
+}
