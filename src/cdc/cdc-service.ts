@@ -6,6 +6,7 @@ import { createKafka, type HubConsumer, type HubMessage, startTrackedConsumer } 
 import { type CompiledMapping, loadMappings } from '../mapping/index.ts';
 import { counter, type Logger } from '../observability/index.ts';
 import {
+  correctFactAssets,
   type DimensionMergeOutcome,
   type DimensionTarget,
   dimensionTarget,
@@ -108,8 +109,14 @@ export async function applyChangeBatch(
       rows.push(row);
     }
   }
-  const merged = await mergeDimension(client, dimension.target, rows);
+  const { keys, ...merged } = await mergeDimension(client, dimension.target, rows);
   if (dimension.target.table === 'dw.dim_asset' && rows.length > 0) await rebuildAssetHierarchy(client);
+  // Late-arriving dimension rows: facts already loaded get the asset valid at their reading time, in this
+  // transaction (src/warehouse/fact-correction.ts). A new device key has no facts yet; a new asset may.
+  if (dimension.target.table === 'dw.dim_device')
+    await correctFactAssets(client, { deviceNks: [...keys.completed, ...keys.versioned] });
+  else if (dimension.target.table === 'dw.dim_asset')
+    await correctFactAssets(client, { assetNks: [...keys.inserted, ...keys.completed, ...keys.versioned] });
   await writeDeadLetters(client, letters);
   return { ...merged, skipped, deadLetters: letters.length };
 }

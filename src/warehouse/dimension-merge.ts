@@ -34,6 +34,18 @@ export interface DimensionMergeOutcome {
   late: number;
 }
 
+/** The natural keys behind the counts, for work that follows a merge (src/warehouse/fact-correction.ts). */
+export interface DimensionMergeKeys {
+  inserted: string[];
+  completed: string[];
+  versioned: string[];
+}
+
+/** The counts, and which keys were inserted, completed or versioned. */
+export interface DimensionMergeResult extends DimensionMergeOutcome {
+  keys: DimensionMergeKeys;
+}
+
 type Row = Record<string, unknown>;
 
 const columnCache = new Map<string, Set<string>>();
@@ -59,8 +71,8 @@ export async function mergeDimension(
   client: pg.ClientBase,
   target: DimensionTarget,
   changes: readonly Row[],
-): Promise<DimensionMergeOutcome> {
-  const outcome: DimensionMergeOutcome = {
+): Promise<DimensionMergeResult> {
+  const outcome: DimensionMergeResult = {
     inserted: 0,
     completed: 0,
     versioned: 0,
@@ -69,6 +81,7 @@ export async function mergeDimension(
     duplicates: 0,
     unchanged: 0,
     late: 0,
+    keys: { inserted: [], completed: [], versioned: [] },
   };
   if (changes.length === 0) return outcome;
   const columns = await tableColumns(client, target.table);
@@ -106,6 +119,7 @@ export async function mergeDimension(
     if (versions.length === 0) {
       await insertVersion(client, target.table, { ...values, valid_from: '-infinity', row_hash: hash });
       outcome.inserted += 1;
+      outcome.keys.inserted.push(key);
       continue;
     }
 
@@ -115,6 +129,7 @@ export async function mergeDimension(
         'valid_from',
       ]);
       outcome.completed += 1;
+      outcome.keys.completed.push(key);
       continue;
     }
 
@@ -130,6 +145,7 @@ export async function mergeDimension(
       const from = laterThan(change[target.effectiveFrom], last.valid_to as Date);
       await insertVersion(client, target.table, { ...values, valid_from: from, row_hash: hash });
       outcome.versioned += 1;
+      outcome.keys.versioned.push(key);
       continue;
     }
     if (Buffer.compare(hash, current.row_hash as Buffer) !== 0) {
@@ -140,6 +156,7 @@ export async function mergeDimension(
       );
       await insertVersion(client, target.table, { ...values, valid_from: at, row_hash: hash });
       outcome.versioned += 1;
+      outcome.keys.versioned.push(key);
       continue;
     }
     // Same tracked values: remember the position so a replay of this change is recognised.

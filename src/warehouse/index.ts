@@ -8,6 +8,11 @@ export {
   mergeDimension,
 } from './dimension-merge.ts';
 export {
+  correctFactAssets,
+  type FactCorrectionOptions,
+  type FactCorrectionOutcome,
+} from './fact-correction.ts';
+export {
   type ConflictPolicy,
   type FactReading,
   type LoadOutcome,
