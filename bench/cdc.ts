@@ -19,7 +19,8 @@
 // every --poll-ms), commit time = when the committing UPDATE returned; both from this process's clock.
 //
 // Options: --devices N (500), --updates N per device (100), --batch N rows per transaction (50), --rate N
-// changes/s (1000), --poll-ms N (25), --out FILE.
+// changes/s (500), --poll-ms N (25), --drain-s N (150: how long to wait for the targets after the last commit;
+// changes still unseen then count with the wait's end as a lower bound of their latency), --out FILE.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,8 @@ function options() {
       devices: { type: 'string', default: '500' },
       updates: { type: 'string', default: '100' },
       batch: { type: 'string', default: '50' },
-      rate: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '500' },
+      'drain-s': { type: 'string', default: '150' },
       'poll-ms': { type: 'string', default: '25' },
       out: { type: 'string', default: path.join(benchDir, 'results', 'cdc.json') },
     },
@@ -69,6 +71,7 @@ function options() {
     batch: n('batch'),
     rate: n('rate'),
     pollMs: n('poll-ms'),
+    drainS: n('drain-s'),
     out: values.out!,
   };
 }
@@ -127,16 +130,23 @@ class Visibility {
     if (version > this.maxVersion[d]!) this.maxVersion[d] = version;
   }
 
-  /** Latencies (ms) of the changes seen, sorted, and their p50/p99/max. */
-  summary(commitAt: Float64Array) {
-    const lat = new Float64Array(this.seen);
-    let i = 0;
-    for (let c = 0; c < this.seenAt.length; c++)
-      if (!Number.isNaN(this.seenAt[c]!)) lat[i++] = this.seenAt[c]! - commitAt[c]!;
+  /**
+   * Latency percentiles over every committed change. A change not seen by `endAt` (the bench stopped waiting)
+   * counts as endAt − commit, a lower bound of its latency: with `censored` > 0 the percentiles at or above the
+   * first censored rank are lower bounds too, never flattering figures from the survivors only.
+   */
+  summary(commitAt: Float64Array, endAt: number) {
+    const lat = new Float64Array(this.seenAt.length);
+    for (let c = 0; c < this.seenAt.length; c++) {
+      const seen = this.seenAt[c]!;
+      lat[c] = (Number.isNaN(seen) ? endAt : seen) - commitAt[c]!;
+    }
     lat.sort();
     const mean = lat.reduce((s, x) => s + x, 0) / Math.max(1, lat.length);
+    const censored = this.seenAt.length - this.seen;
     return {
       changes_seen: this.seen,
+      censored,
       latency_ms: {
         p50: round(percentile(lat, 50), 1),
         p90: round(percentile(lat, 90), 1),
@@ -144,6 +154,7 @@ class Visibility {
         max: round(lat[lat.length - 1] ?? Number.NaN, 1),
         mean: round(mean, 1),
       },
+      latency_is_lower_bound: censored > 0,
       apply_changes_per_s:
         this.seen > 1 ? Math.round((this.seen - 1) / ((this.lastAt - this.firstAt) / 1000)) : null,
       first_to_last_applied_s: this.seen > 1 ? round((this.lastAt - this.firstAt) / 1000) : null,
@@ -222,6 +233,8 @@ async function main() {
   await admin.connect();
   const server = new pg.Pool({ connectionString: serverUrl, max: 1 });
   const mdm = new pg.Pool({ connectionString: mdmUrl, max: 2 });
+  // An idle client's connection dropped (the scratch database's DROP … WITH (FORCE)) must not crash the bench.
+  for (const pool of [server, mdm]) pool.on('error', () => {});
   let dw: pg.Pool | null = null;
   let child: ChildProcess | null = null;
   const pollers: { stop(): Promise<void> }[] = [];
@@ -232,6 +245,7 @@ async function main() {
     await migrateDatabase(dwUrl, 'up');
     await migrateMdm(serverUrl);
     dw = new pg.Pool({ connectionString: dwUrl, max: 4 });
+    dw.on('error', () => {});
 
     // ---- connectors: the hub's (schemaless, as in production) and the sink's (schema-ful), then the hub
     const common = {
@@ -462,7 +476,7 @@ async function main() {
           checkPollers();
           return hubVis.seen === N && sinkVis.seen === N && enrichVis.seen === N;
         },
-        120_000,
+        opts.drainS * 1000,
       ).catch((err: Error) =>
         log(`  ${err.message}: hub ${hubVis.seen}, enrich ${enrichVis.seen}, sink ${sinkVis.seen}`),
       );
@@ -470,12 +484,13 @@ async function main() {
       clearInterval(progress);
     }
     const updSeconds = (performance.now() - updStarted) / 1000;
+    const endAt = Date.now();
     for (const p of pollers.splice(0)) await p.stop();
 
     // ---- results
-    const hub = hubVis.summary(commitAt);
-    const enrich = enrichVis.summary(commitAt);
-    const sink = sinkVis.summary(commitAt);
+    const hub = hubVis.summary(commitAt, endAt);
+    const enrich = enrichVis.summary(commitAt, endAt);
+    const sink = sinkVis.summary(commitAt, endAt);
     const { rows: versions } = await dw.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM dw.dim_device WHERE device_nk = ANY($1)',
       [ids],
@@ -487,9 +502,22 @@ async function main() {
     const kafkaVersion = (await connect.info().catch(() => ({ version: null }))).version;
     const ratio =
       Number.isFinite(hub.latency_ms.p99) && Number.isFinite(sink.latency_ms.p99) && hub.latency_ms.p99 > 0
-        ? round(sink.latency_ms.p99 / hub.latency_ms.p99)
+        ? round(sink.latency_ms.p99 / hub.latency_ms.p99, 4)
         : null;
-    const complete = hub.changes_seen === N && sink.changes_seen === N;
+    const complete = hub.censored === 0 && sink.censored === 0;
+    // With censored changes a p99 is a lower bound: the goals say met/not met only where that still decides.
+    const ratioGoal =
+      ratio === null
+        ? null
+        : complete
+          ? ratio >= 1
+          : hub.censored > 0 && sink.censored === 0 && ratio < 1
+            ? false
+            : sink.censored > 0 && hub.censored === 0 && ratio >= 1
+              ? true
+              : null;
+    const p99Goal =
+      hub.censored === 0 ? hub.latency_ms.p99 < 2000 : hub.latency_ms.p99 >= 2000 ? false : null;
     const results = {
       changes: N,
       devices: D,
@@ -520,13 +548,16 @@ async function main() {
       },
       ratios: { hub_vs_jdbc_sink_p99_latency: ratio },
       goals: {
-        'hub_vs_jdbc_sink_p99_latency>=1': ratio === null ? null : ratio >= 1,
-        'hub_p99<2s': complete ? hub.latency_ms.p99 < 2000 : false,
+        'hub_vs_jdbc_sink_p99_latency>=1': ratioGoal,
+        'hub_p99<2s': p99Goal,
       },
       complete,
+      ratio_note: complete
+        ? 'jdbc_sink p99 ÷ hub p99'
+        : `jdbc_sink p99 ÷ hub p99, with changes still unseen after the ${opts.drainS} s wait counted at the end of the wait (censored): a censored p99 is a lower bound, so the ratio is ${hub.censored > 0 && sink.censored === 0 ? 'an upper bound' : sink.censored > 0 && hub.censored === 0 ? 'a lower bound' : 'indeterminate'}`,
       timing:
         'commit time = when the committing UPDATE (one statement, autocommit) returned to this process; visible time = when the poll that first saw the version returned (so a latency includes up to one poll interval and one query); both Date.now() of this process. A change counts as visible once the target shows that version or a later one of its device.',
-      updates_seconds: round(updSeconds),
+      first_commit_to_end_of_wait_s: round(updSeconds),
       machine: {
         cpus: os.cpus().length,
         cpu_model: os.cpus()[0]?.model ?? null,
@@ -545,9 +576,10 @@ async function main() {
     mkdirSync(path.dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
 
-    const yes = (b: boolean | null) => (b === null ? 'n/a' : b ? 'met' : 'NOT met');
+    const yes = (b: boolean | null) => (b === null ? 'undetermined' : b ? 'met' : 'NOT met');
+    const ge = (s: typeof hub) => (s.censored > 0 ? '≥' : ' ');
     const line = (name: string, s: typeof hub) =>
-      `  ${name.padEnd(10)} p50 ${String(s.latency_ms.p50).padStart(7)} ms  p99 ${String(s.latency_ms.p99).padStart(7)} ms  max ${String(s.latency_ms.max).padStart(7)} ms  ${fmt(s.apply_changes_per_s ?? 0).padStart(6)} changes/s applied  (${fmt(s.changes_seen)}/${fmt(N)} seen)`;
+      `  ${name.padEnd(10)} p50 ${ge(s)}${String(s.latency_ms.p50).padStart(7)} ms  p99 ${ge(s)}${String(s.latency_ms.p99).padStart(7)} ms  max ${ge(s)}${String(s.latency_ms.max).padStart(7)} ms  ${fmt(s.apply_changes_per_s ?? 0).padStart(6)} changes/s applied  (${fmt(s.changes_seen)}/${fmt(N)} seen)`;
     console.log(`
 cdc benchmark — ${fmt(N)} updates at ${fmt(opts.rate)} changes/s offered, ${os.cpus().length} cores
 ${line('hub', hub)}
@@ -566,7 +598,12 @@ ${line('jdbc_sink', sink)}
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child!.once('exit', r));
       child.kill('SIGTERM');
+      // A batch in flight finishes first; one stuck past 15 s is killed (its transaction rolls back).
       await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
     await cleanup(mdm, admin, slots, publications, topics, [hubGroup, `connect-${sinkConnector}`]);
     await mdm.query('DELETE FROM public.device WHERE device_id LIKE $1', [`cdcb-${runId}-%`]).catch(() => {});

@@ -112,11 +112,16 @@ export async function applyChangeBatch(
   const { keys, ...merged } = await mergeDimension(client, dimension.target, rows);
   if (dimension.target.table === 'dw.dim_asset' && rows.length > 0) await rebuildAssetHierarchy(client);
   // Late-arriving dimension rows: facts already loaded get the asset valid at their reading time, in this
-  // transaction (src/warehouse/fact-correction.ts). A new device key has no facts yet; a new asset may.
-  if (dimension.target.table === 'dw.dim_device')
-    await correctFactAssets(client, { deviceNks: [...keys.completed, ...keys.versioned] });
-  else if (dimension.target.table === 'dw.dim_asset')
-    await correctFactAssets(client, { assetNks: [...keys.inserted, ...keys.completed, ...keys.versioned] });
+  // transaction (src/warehouse/fact-correction.ts). A new device key has no facts yet; a new asset may. A device
+  // version that kept its asset (a firmware update) changes no fact's asset: only completed members and moves.
+  if (dimension.target.table === 'dw.dim_device') {
+    const moved = keys.versioned.filter((k) => keys.changed[k]?.includes('installed_asset_nk'));
+    if (keys.completed.length + moved.length > 0)
+      await correctFactAssets(client, { deviceNks: [...keys.completed, ...moved] });
+  } else if (dimension.target.table === 'dw.dim_asset') {
+    const assets = [...keys.inserted, ...keys.completed, ...keys.versioned];
+    if (assets.length > 0) await correctFactAssets(client, { assetNks: assets });
+  }
   await writeDeadLetters(client, letters);
   return { ...merged, skipped, deadLetters: letters.length };
 }

@@ -39,6 +39,8 @@ export interface DimensionMergeKeys {
   inserted: string[];
   completed: string[];
   versioned: string[];
+  /** For each versioned key, the tracked columns whose change opened a version (what follow-up work needs). */
+  changed: Record<string, string[]>;
 }
 
 /** The counts, and which keys were inserted, completed or versioned. */
@@ -81,7 +83,7 @@ export async function mergeDimension(
     duplicates: 0,
     unchanged: 0,
     late: 0,
-    keys: { inserted: [], completed: [], versioned: [] },
+    keys: { inserted: [], completed: [], versioned: [], changed: {} },
   };
   if (changes.length === 0) return outcome;
   const columns = await tableColumns(client, target.table);
@@ -146,6 +148,7 @@ export async function mergeDimension(
       await insertVersion(client, target.table, { ...values, valid_from: from, row_hash: hash });
       outcome.versioned += 1;
       outcome.keys.versioned.push(key);
+      outcome.keys.changed[key] = [...target.tracked];
       continue;
     }
     if (Buffer.compare(hash, current.row_hash as Buffer) !== 0) {
@@ -157,6 +160,7 @@ export async function mergeDimension(
       await insertVersion(client, target.table, { ...values, valid_from: at, row_hash: hash });
       outcome.versioned += 1;
       outcome.keys.versioned.push(key);
+      outcome.keys.changed[key] = target.tracked.filter((c) => c in values && !same(values[c], current[c]));
       continue;
     }
     // Same tracked values: remember the position so a replay of this change is recognised.
