@@ -23,7 +23,6 @@
 // changes still unseen then count with the wait's end as a lower bound of their latency), --out FILE.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +36,7 @@ import { ReferenceCache } from '../src/enrich/index.ts';
 import { createKafka, type HubAdmin } from '../src/kafka/index.ts';
 import { createLogger } from '../src/observability/index.ts';
 import { migrateDatabase } from '../src/warehouse/index.ts';
+import { fmt, load1, log, machineInfo, round, sleep, writeResults } from './lib/bench-kit.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoDir = path.dirname(benchDir);
@@ -75,14 +75,6 @@ function options() {
     out: values.out!,
   };
 }
-
-const t0Bench = performance.now();
-const stamp = () => `[${((performance.now() - t0Bench) / 1000).toFixed(1).padStart(6)}s]`;
-const log = (...parts: unknown[]) => console.log(stamp(), ...parts);
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-const load1 = () => round(os.loadavg()[0]!, 2);
 
 /** Nearest-rank percentile of the finite values. */
 function percentile(sorted: Float64Array, p: number): number {
@@ -558,23 +550,15 @@ async function main() {
       timing:
         'commit time = when the committing UPDATE (one statement, autocommit) returned to this process; visible time = when the poll that first saw the version returned (so a latency includes up to one poll interval and one query); both Date.now() of this process. A change counts as visible once the target shows that version or a later one of its device.',
       first_commit_to_end_of_wait_s: round(updSeconds),
-      machine: {
-        cpus: os.cpus().length,
-        cpu_model: os.cpus()[0]?.model ?? null,
-        memory_gib: round(os.totalmem() / 2 ** 30, 1),
-        os: `${os.type()} ${os.release()}`,
-        node: process.version,
+      machine: machineInfo({
         postgres: pgv[0]?.v ?? null,
         kafka_connect: kafkaVersion,
         debezium:
           plugins.find((p) => p.class === 'io.debezium.connector.jdbc.JdbcSinkConnector')?.version ?? null,
-        load1_at_end: load1(),
-        note: 'shared machine: other engineers ran tests against the same Kafka, Connect and PostgreSQL during the run',
-      },
+      }),
       measured_at: new Date().toISOString(),
     };
-    mkdirSync(path.dirname(opts.out), { recursive: true });
-    writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+    writeResults(opts.out, results);
 
     const yes = (b: boolean | null) => (b === null ? 'undetermined' : b ? 'met' : 'NOT met');
     const ge = (s: typeof hub) => (s.censored > 0 ? '≥' : ' ');

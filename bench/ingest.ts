@@ -25,6 +25,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { ensureDatabase, withDatabase } from '../src/db/index.ts';
 import { createKafka, type HubAdmin, type HubProducer, type OutgoingMessage } from '../src/kafka/index.ts';
 import { migrateDatabase } from '../src/warehouse/index.ts';
+import { fmt, load1, log, machineInfo, median, round, sleep, writeResults } from './lib/bench-kit.ts';
 import type { ChildMessage } from './lib/hub-child.ts';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -59,19 +60,6 @@ const runId = `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}_${ra
 
 // ---------------------------------------------------------------------------------------------------------
 // small helpers
-
-const t0Bench = performance.now();
-const stamp = () => `[${((performance.now() - t0Bench) / 1000).toFixed(1).padStart(6)}s]`;
-const log = (...parts: unknown[]) => console.log(stamp(), ...parts);
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-const load1 = () => round(os.loadavg()[0]!, 2);
 
 /** A deterministic PRNG (mulberry32), so every run produces the same values. */
 function prng(seed: number): () => number {
@@ -785,23 +773,15 @@ async function main() {
         message_example: `{"schema":"acme.telemetry","v":2,"deviceId":"bench-dev-0001","ts":"…","readings":[{"m":"TEMP","v":…,"u":"degF","q":"good"},{"m":"VIB",…,"u":"in/s"},{"m":"PRESS",…,"u":"psi"}]}`,
         timestamps: `device d, report j: ${new Date(baseMs).toISOString()} + j·10 s + d·7 ms`,
       },
-      machine: {
-        cpus: os.cpus().length,
-        cpu_model: os.cpus()[0]?.model ?? null,
-        memory_gib: round(os.totalmem() / 2 ** 30, 1),
-        os: `${os.type()} ${os.release()}`,
-        node: process.version,
+      machine: machineInfo({
         postgres: pgv[0]?.v ?? null,
         kafka: kafkaVersion.version ?? null,
         debezium_jdbc_sink:
           plugins.find((p) => p.class === 'io.debezium.connector.jdbc.JdbcSinkConnector')?.version ?? null,
-        load1_at_end: load1(),
-        note: 'shared machine: other engineers ran tests against the same Kafka, Connect and PostgreSQL during the run',
-      },
+      }),
       measured_at: new Date().toISOString(),
     };
-    mkdirSync(path.dirname(opts.out), { recursive: true });
-    writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+    writeResults(opts.out, results);
 
     const yes = (b: boolean | null) => (b === null ? 'n/a' : b ? 'met' : 'NOT met');
     console.log(`
