@@ -88,48 +88,95 @@ export async function mergeDimension(
   if (changes.length === 0) return outcome;
   const columns = await tableColumns(client, target.table);
   const nk = target.naturalKey;
+  const skColumn = sk(target);
   for (const change of changes) {
     const key = change[nk];
     if (typeof key !== 'string' || key.length === 0)
       throw new Error(`${target.table}: a change without its natural key ${nk}`);
-    // Every version of the key, locked: concurrent appliers of the same key wait for each other.
-    const { rows: versions } = await client.query<Row>(
-      `SELECT * FROM ${target.table} WHERE ${nk} = $1 ORDER BY valid_from FOR UPDATE`,
-      [key],
-    );
-    if (isDuplicate(change, versions)) {
+  }
+  // Every version of the batch's keys, locked in one statement and in key order (so two appliers of
+  // overlapping keys wait for each other rather than deadlock). The changes are then planned in memory, key by
+  // key in the order given, and written with one UPDATE of the existing rows and one INSERT of the new ones.
+  const keys = [...new Set(changes.map((c) => c[nk] as string))].sort();
+  const { rows: stored } = await client.query<Row>(
+    `SELECT * FROM ${target.table} WHERE ${nk} = ANY($1) ORDER BY ${nk}, valid_from FOR UPDATE`,
+    [keys],
+  );
+  const byKey = new Map<string, Version[]>();
+  for (const row of stored) {
+    const list = byKey.get(row[nk] as string) ?? [];
+    list.push({ row, stored: true, dirty: false });
+    byKey.set(row[nk] as string, list);
+  }
+
+  for (const change of changes) {
+    const key = change[nk] as string;
+    const versions = byKey.get(key) ?? [];
+    byKey.set(key, versions);
+    if (
+      isDuplicate(
+        change,
+        versions.map((v) => v.row),
+      )
+    ) {
       outcome.duplicates += 1;
       continue;
     }
-    const current = versions.find((v) => v.is_current === true) ?? null;
+    const currentVersion = versions.find((v) => v.row.is_current === true) ?? null;
+    const current = currentVersion?.row ?? null;
     const values = writable(change, columns, target);
     const hash = rowHash(change, target.tracked);
+    const touch = (v: Version, set: Row) => {
+      Object.assign(v.row, set);
+      v.dirty = true;
+    };
+    const open = (row: Row) =>
+      versions.push({
+        row: {
+          ...values,
+          ...row,
+          valid_to: Number.POSITIVE_INFINITY,
+          is_current: true,
+          is_inferred: false,
+          row_hash: hash,
+        },
+        stored: false,
+        dirty: true,
+      });
 
     if (change.deleted === true) {
-      if (target.deletes === 'close' && current) {
-        const at = effectiveAfter(change.source_updated_at ?? change[target.effectiveFrom], current, outcome);
-        await client.query(
-          `UPDATE ${target.table} SET valid_to = $2, is_current = false, source_commit_lsn = $3, source_lsn = $4
-           WHERE ${sk(target)} = $1`,
-          [current[sk(target)], at, change.source_commit_lsn ?? null, change.source_lsn ?? null],
+      if (target.deletes === 'close' && currentVersion) {
+        const at = effectiveAfter(
+          change.source_updated_at ?? change[target.effectiveFrom],
+          current!,
+          outcome,
         );
+        touch(currentVersion, {
+          valid_to: at,
+          is_current: false,
+          source_commit_lsn: change.source_commit_lsn ?? null,
+          source_lsn: change.source_lsn ?? null,
+        });
         outcome.closed += 1;
       } else outcome.unchanged += 1;
       continue;
     }
 
     if (versions.length === 0) {
-      await insertVersion(client, target.table, { ...values, valid_from: '-infinity', row_hash: hash });
+      open({ valid_from: Number.NEGATIVE_INFINITY });
       outcome.inserted += 1;
       outcome.keys.inserted.push(key);
       continue;
     }
 
-    if (current?.is_inferred === true) {
+    if (currentVersion && current?.is_inferred === true) {
       // Completed in place: the facts loaded under the inferred member keep pointing at the right device.
-      await updateColumns(client, target, current, { ...values, is_inferred: false, row_hash: hash }, [
-        'valid_from',
-      ]);
+      touch(currentVersion, {
+        ...values,
+        valid_from: current.valid_from,
+        is_inferred: false,
+        row_hash: hash,
+      });
       outcome.completed += 1;
       outcome.keys.completed.push(key);
       continue;
@@ -138,45 +185,78 @@ export async function mergeDimension(
     const type1Changed = target.type1.some((c) => c in values && !same(values[c], current?.[c]));
     if (type1Changed) {
       const set = Object.fromEntries(target.type1.filter((c) => c in values).map((c) => [c, values[c]]));
-      await setOnKey(client, target, key, set);
+      for (const v of versions) touch(v, set);
       outcome.corrected += 1;
     }
-    if (!current) {
+    if (!currentVersion) {
       // Every version closed (a delete) and the key comes back: a new current version from its effective time.
-      const last = versions.at(-1)!;
-      const from = laterThan(change[target.effectiveFrom], last.valid_to as Date);
-      await insertVersion(client, target.table, { ...values, valid_from: from, row_hash: hash });
+      const last = versions.at(-1)!.row;
+      open({ valid_from: laterThan(change[target.effectiveFrom], last.valid_to as Date) });
       outcome.versioned += 1;
       outcome.keys.versioned.push(key);
       outcome.keys.changed[key] = [...target.tracked];
       continue;
     }
-    if (Buffer.compare(hash, current.row_hash as Buffer) !== 0) {
-      const at = effectiveAfter(change[target.effectiveFrom], current, outcome);
-      await client.query(
-        `UPDATE ${target.table} SET valid_to = $2, is_current = false WHERE ${sk(target)} = $1`,
-        [current[sk(target)], at],
-      );
-      await insertVersion(client, target.table, { ...values, valid_from: at, row_hash: hash });
+    if (Buffer.compare(hash, current!.row_hash as Buffer) !== 0) {
+      const at = effectiveAfter(change[target.effectiveFrom], current!, outcome);
+      const changed = target.tracked.filter((c) => c in values && !same(values[c], current![c]));
+      touch(currentVersion, { valid_to: at, is_current: false });
+      open({ valid_from: at });
       outcome.versioned += 1;
-      outcome.keys.versioned.push(key);
-      outcome.keys.changed[key] = target.tracked.filter((c) => c in values && !same(values[c], current[c]));
+      if (!outcome.keys.versioned.includes(key)) outcome.keys.versioned.push(key);
+      outcome.keys.changed[key] = [...new Set([...(outcome.keys.changed[key] ?? []), ...changed])];
       continue;
     }
     // Same tracked values: remember the position so a replay of this change is recognised.
-    await client.query(
-      `UPDATE ${target.table} SET source_commit_lsn = $2, source_lsn = $3, source_updated_at = coalesce($4, source_updated_at)
-       WHERE ${sk(target)} = $1`,
-      [
-        current[sk(target)],
-        change.source_commit_lsn ?? null,
-        change.source_lsn ?? null,
-        values.source_updated_at ?? null,
-      ],
-    );
+    touch(currentVersion, {
+      source_commit_lsn: change.source_commit_lsn ?? null,
+      source_lsn: change.source_lsn ?? null,
+      source_updated_at: values.source_updated_at ?? current!.source_updated_at ?? null,
+    });
     if (!type1Changed) outcome.unchanged += 1;
   }
+
+  // Existing rows first: closing a current version frees its key for the new current version inserted next.
+  const updates = [...byKey.values()].flat().filter((v) => v.stored && v.dirty);
+  if (updates.length > 0) {
+    const set = [...columns].filter((c) => c !== skColumn);
+    await client.query(
+      `UPDATE ${target.table} t SET ${set.map((c) => `${c} = v.${c}`).join(', ')}
+       FROM json_populate_recordset(NULL::${target.table}, $1::json) v WHERE t.${skColumn} = v.${skColumn}`,
+      [toJson(updates.map((v) => v.row))],
+    );
+  }
+  const inserts = [...byKey.values()].flat().filter((v) => !v.stored);
+  if (inserts.length > 0) {
+    const cols = [...new Set(inserts.flatMap((v) => Object.keys(v.row)))].filter(
+      (c) => columns.has(c) && c !== skColumn,
+    );
+    await client.query(
+      `INSERT INTO ${target.table} (${cols.join(', ')})
+       SELECT ${cols.join(', ')} FROM json_populate_recordset(NULL::${target.table}, $1::json)`,
+      [toJson(inserts.map((v) => v.row))],
+    );
+  }
   return outcome;
+}
+
+/** One version of a key while a batch is planned: a stored row (changed or not) or a new one. */
+interface Version {
+  row: Row;
+  stored: boolean;
+  dirty: boolean;
+}
+
+/** Rows as JSON PostgreSQL reads back exactly: ±infinity timestamps, ISO times, bytea as \\x hex. */
+function toJson(rows: Row[]): string {
+  return JSON.stringify(rows, function (this: Row, key: string, value: unknown) {
+    const raw = this[key];
+    if (raw === Number.POSITIVE_INFINITY) return 'infinity';
+    if (raw === Number.NEGATIVE_INFINITY) return '-infinity';
+    if (raw instanceof Date) return raw.toISOString();
+    if (Buffer.isBuffer(raw)) return `\\x${raw.toString('hex')}`;
+    return value;
+  });
 }
 
 /** The surrogate key column: dim_device → device_sk. */
@@ -250,41 +330,6 @@ function effectiveAfter(value: unknown, current: Row, outcome: DimensionMergeOut
 function laterThan(value: unknown, after: Date): Date {
   const at = toDate(value) ?? new Date();
   return at.getTime() > after.getTime() ? at : new Date(after.getTime() + 1);
-}
-
-async function insertVersion(client: pg.ClientBase, table: string, row: Row): Promise<void> {
-  const cols = Object.keys(row);
-  await client.query(
-    `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
-    cols.map((c) => row[c]),
-  );
-}
-
-async function updateColumns(
-  client: pg.ClientBase,
-  target: DimensionTarget,
-  current: Row,
-  values: Row,
-  keep: readonly string[],
-): Promise<void> {
-  const cols = Object.keys(values).filter((c) => !keep.includes(c));
-  await client.query(
-    `UPDATE ${target.table} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE ${sk(target)} = $1`,
-    [current[sk(target)], ...cols.map((c) => values[c])],
-  );
-}
-
-async function setOnKey(
-  client: pg.ClientBase,
-  target: DimensionTarget,
-  key: string,
-  values: Row,
-): Promise<void> {
-  const cols = Object.keys(values);
-  await client.query(
-    `UPDATE ${target.table} SET ${cols.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE ${target.naturalKey} = $1`,
-    [key, ...cols.map((c) => values[c])],
-  );
 }
 
 async function tableColumns(client: pg.ClientBase, table: string): Promise<Set<string>> {

@@ -129,6 +129,55 @@ describe('dimension merge (mdm-device → dw.dim_device)', () => {
     });
   });
 
+  it('plans several changes of one key in one batch: the same versions as one change at a time', async () => {
+    const nk = `mdm-${sfx}-3`;
+    const outcome = await merge(
+      change('r', {
+        device_id: nk,
+        serial_number: 'S-1',
+        firmware_version: '1.0',
+        updated_at: '2026-01-01T00:00:00Z',
+      }),
+      change('u', {
+        device_id: nk,
+        serial_number: 'S-1',
+        firmware_version: '2.0',
+        updated_at: '2026-02-01T00:00:00Z',
+      }),
+      change('u', {
+        device_id: nk,
+        serial_number: 'S-2',
+        firmware_version: '3.0',
+        updated_at: '2026-03-01T00:00:00Z',
+      }),
+      change('d', { device_id: nk, updated_at: '2026-04-01T00:00:00Z' }),
+    );
+    expect(outcome).toMatchObject({ inserted: 1, versioned: 2, corrected: 1, closed: 1 });
+    expect(await versions(nk)).toMatchObject([
+      {
+        firmware_version: '1.0',
+        serial_number: 'S-2',
+        is_current: false,
+        valid_from: '-infinity',
+        valid_to: '2026-02-01T00:00:00',
+      },
+      {
+        firmware_version: '2.0',
+        serial_number: 'S-2',
+        is_current: false,
+        valid_from: '2026-02-01T00:00:00',
+        valid_to: '2026-03-01T00:00:00',
+      },
+      {
+        firmware_version: '3.0',
+        serial_number: 'S-2',
+        is_current: false,
+        valid_from: '2026-03-01T00:00:00',
+        valid_to: '2026-04-01T00:00:00',
+      },
+    ]);
+  });
+
   it('refuses a mapping whose target it cannot merge, naming the file', () => {
     expect(() =>
       dimensionTarget({ ...mapping, target: { ...mapping.target, natural_key: 'device' } }),
