@@ -183,6 +183,8 @@ export async function startCdc(config: HubConfig, options: CdcOptions): Promise<
       topics,
       fromBeginning: true,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      // Dimension changes are few and latency matters more than batch size: smaller fetches, quicker batches.
+      maxBytesPerPartition: 256 * 1024,
       async handle(batch, client) {
         const dimension = byTopic.get(batch.topic);
         if (!dimension) return;
