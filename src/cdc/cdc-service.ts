@@ -46,55 +46,95 @@ export interface CdcBatchOutcome extends DimensionMergeOutcome {
 }
 
 /**
+ * One change of a source row, whatever carried it (a Debezium event, a CMDB poll): the row as the source has it
+ * now (the old row for a delete) and the `$meta` its mapping reads: `op` (c/u/d/r), the source position
+ * (`commit_lsn`, `lsn`: increasing per key, the SCD2 merge's duplicate guard) and `source_ts_ms`.
+ */
+export interface SourceChange {
+  payload: Record<string, unknown>;
+  meta: Record<string, unknown> & { op: string; commit_lsn: number; lsn: number; source_ts_ms: number };
+  /** The Kafka record it came from (a dead letter keeps it), or a stand-in naming the source. */
+  record: HubMessage;
+}
+
+export interface DecodedChanges {
+  changes: SourceChange[];
+  letters: DeadLetter[];
+  /** Tombstones, truncates and logical messages. */
+  skipped: number;
+}
+
+/** Debezium PostgreSQL events → source changes; an event that cannot be parsed is a dead letter. */
+export function decodeDebeziumRecords(messages: readonly HubMessage[]): DecodedChanges {
+  const decoded: DecodedChanges = { changes: [], letters: [], skipped: 0 };
+  for (const record of messages) {
+    try {
+      const event = parseChangeEvent(record.key, record.value);
+      if (event.kind === 'tombstone' || event.op === 't' || event.op === 'm') {
+        decoded.skipped += 1;
+        continue;
+      }
+      const [commitLsn, lsn] = changePosition(event);
+      decoded.changes.push({
+        record,
+        payload: (event.op === 'd' ? event.before : event.after) ?? {},
+        meta: {
+          topic: record.topic,
+          partition: record.partition,
+          offset: record.offset,
+          op: event.op,
+          lsn: Number(lsn),
+          commit_lsn: Number(commitLsn),
+          source_ts_ms: event.source.ts_ms,
+          table: `${event.source.schema}.${event.source.table}`,
+        },
+      });
+    } catch (err) {
+      decoded.letters.push({
+        stage: 'cdc',
+        record,
+        code: err instanceof ChangeEventError ? err.code : 'INVALID_CHANGE_EVENT',
+        message: (err as Error).message,
+      });
+    }
+  }
+  return decoded;
+}
+
+/**
  * Applies one batch of Debezium change events of one topic to its dimension, in the caller's transaction (the
- * tracked consumer's, which also stores the next offsets): parse → map (the DimensionMapping, with op, LSNs and
- * source time as $meta) → SCD2 merge; asset dimensions then rebuild their hierarchy. An event that cannot be
- * parsed or mapped is a dead letter; the batch goes on.
+ * tracked consumer's, which also stores the next offsets). See applySourceChanges.
  */
 export async function applyChangeBatch(
   client: pg.ClientBase,
   dimension: CdcDimension,
   messages: readonly HubMessage[],
 ): Promise<CdcBatchOutcome> {
+  const decoded = decodeDebeziumRecords(messages);
+  const outcome = await applySourceChanges(client, dimension, decoded.changes, decoded.letters);
+  return { ...outcome, skipped: outcome.skipped + decoded.skipped };
+}
+
+/**
+ * Applies source changes to their dimension in the caller's transaction: map (the DimensionMapping, with the
+ * change's meta as $meta) → SCD2 merge; asset dimensions then rebuild their hierarchy, and facts loaded before
+ * their dimension rows are corrected. A change that cannot be mapped is a dead letter (with `letters`, written
+ * here); the batch goes on.
+ */
+export async function applySourceChanges(
+  client: pg.ClientBase,
+  dimension: CdcDimension,
+  changes: readonly SourceChange[],
+  letters: DeadLetter[] = [],
+): Promise<CdcBatchOutcome> {
   const rows: Record<string, unknown>[] = [];
-  const letters: DeadLetter[] = [];
-  let skipped = 0;
   const { mapping } = dimension;
-  for (const record of messages) {
-    let payload: Record<string, unknown>;
-    let meta: Record<string, unknown>;
-    try {
-      const event = parseChangeEvent(record.key, record.value);
-      if (event.kind === 'tombstone' || event.op === 't' || event.op === 'm') {
-        skipped += 1;
-        continue;
-      }
-      const [commitLsn, lsn] = changePosition(event);
-      payload = (event.op === 'd' ? event.before : event.after) ?? {};
-      meta = {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        op: event.op,
-        lsn: Number(lsn),
-        commit_lsn: Number(commitLsn),
-        source_ts_ms: event.source.ts_ms,
-        table: `${event.source.schema}.${event.source.table}`,
-      };
-    } catch (err) {
-      letters.push({
-        stage: 'cdc',
-        record,
-        code: err instanceof ChangeEventError ? err.code : 'INVALID_CHANGE_EVENT',
-        message: (err as Error).message,
-      });
-      continue;
-    }
-    const result = await mapping.mapAsync(payload, meta);
+  for (const change of changes) {
+    const result = await mapping.mapAsync(change.payload, change.meta);
     if (result.deadLetter) {
       letters.push({
         stage: 'cdc',
-        record,
+        record: change.record,
         code: result.deadLetter.code,
         message: result.deadLetter.detail,
         location: result.deadLetter.at ?? null,
@@ -123,7 +163,7 @@ export async function applyChangeBatch(
     if (assets.length > 0) await correctFactAssets(client, { assetNks: assets });
   }
   await writeDeadLetters(client, letters);
-  return { ...merged, skipped, deadLetters: letters.length };
+  return { ...merged, skipped: 0, deadLetters: letters.length };
 }
 
 export interface CdcOptions {

@@ -1,10 +1,14 @@
 export {
   applyChangeBatch,
+  applySourceChanges,
   type CdcBatchOutcome,
   type CdcDimension,
   type CdcOptions,
+  type DecodedChanges,
+  decodeDebeziumRecords,
   loadCdcDimensions,
   type RunningCdc,
+  type SourceChange,
   startCdc,
 } from './cdc-service.ts';
 export {
