@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { HubConfig } from '../config/index.ts';
 import { createPool } from '../db/index.ts';
+import { recordFirmwareChanges } from '../device-state/index.ts';
 import { type DeadLetter, writeDeadLetters } from '../ingest/index.ts';
 import { createKafka, type HubConsumer, type HubMessage, startTrackedConsumer } from '../kafka/index.ts';
 import { type CompiledMapping, loadMappings } from '../mapping/index.ts';
@@ -14,6 +15,7 @@ import {
   rebuildAssetHierarchy,
 } from '../warehouse/index.ts';
 import { ChangeEventError, changePosition, parseChangeEvent } from './envelope.ts';
+import { applyFactChanges, countFactOutcome, loadCdcFacts } from './fact-changes.ts';
 
 const changes = counter('iot_hub_cdc_changes_total', 'Change events applied to dimensions, by outcome', [
   'topic',
@@ -40,9 +42,16 @@ export function loadCdcDimensions(folder = 'mappings'): CdcDimension[] {
 }
 
 export interface CdcBatchOutcome extends DimensionMergeOutcome {
-  /** Tombstones, truncates and logical messages: nothing to apply. */
+  /** Tombstones and logical messages: nothing to apply. */
   skipped: number;
+  /**
+   * TRUNCATEs of the source table: ignored, the dimension keeps its versions (an SCD2 history is not wiped by a
+   * bulk reload in the source; rows that are really gone arrive as deletes, or stay open until they do).
+   */
+  truncates: number;
   deadLetters: number;
+  /** Codes of the mapping's non-fatal findings, one per change and finding (e.g. UNKNOWN_FIELD after a column was added). */
+  warnings: string[];
 }
 
 /**
@@ -60,17 +69,23 @@ export interface SourceChange {
 export interface DecodedChanges {
   changes: SourceChange[];
   letters: DeadLetter[];
-  /** Tombstones, truncates and logical messages. */
+  /** Tombstones and logical messages. */
   skipped: number;
+  /** TRUNCATE events. */
+  truncates: number;
 }
 
 /** Debezium PostgreSQL events → source changes; an event that cannot be parsed is a dead letter. */
 export function decodeDebeziumRecords(messages: readonly HubMessage[]): DecodedChanges {
-  const decoded: DecodedChanges = { changes: [], letters: [], skipped: 0 };
+  const decoded: DecodedChanges = { changes: [], letters: [], skipped: 0, truncates: 0 };
   for (const record of messages) {
     try {
       const event = parseChangeEvent(record.key, record.value);
-      if (event.kind === 'tombstone' || event.op === 't' || event.op === 'm') {
+      if (event.kind === 'change' && event.op === 't') {
+        decoded.truncates += 1;
+        continue;
+      }
+      if (event.kind === 'tombstone' || event.op === 'm') {
         decoded.skipped += 1;
         continue;
       }
@@ -112,7 +127,7 @@ export async function applyChangeBatch(
 ): Promise<CdcBatchOutcome> {
   const decoded = decodeDebeziumRecords(messages);
   const outcome = await applySourceChanges(client, dimension, decoded.changes, decoded.letters);
-  return { ...outcome, skipped: outcome.skipped + decoded.skipped };
+  return { ...outcome, skipped: outcome.skipped + decoded.skipped, truncates: decoded.truncates };
 }
 
 /**
@@ -128,6 +143,7 @@ export async function applySourceChanges(
   letters: DeadLetter[] = [],
 ): Promise<CdcBatchOutcome> {
   const rows: Record<string, unknown>[] = [];
+  const warnings: string[] = [];
   const { mapping } = dimension;
   for (const change of changes) {
     const result = await mapping.mapAsync(change.payload, change.meta);
@@ -143,9 +159,12 @@ export async function applySourceChanges(
       });
       continue;
     }
+    for (const error of result.errors) warnings.push(error.code);
     for (const row of result.rows) {
       // A hierarchy's rows need a path when inserted; the rebuild below sets the real one.
       if ('path_label' in row && row.hierarchy_path === undefined) row.hierarchy_path = row.path_label;
+      // Not a column: tells the merge an update of an unknown key from an insert (orphanUpdates).
+      row.source_op = change.meta.op;
       rows.push(row);
     }
   }
@@ -158,12 +177,40 @@ export async function applySourceChanges(
     const moved = keys.versioned.filter((k) => keys.changed[k]?.includes('installed_asset_nk'));
     if (keys.completed.length + moved.length > 0)
       await correctFactAssets(client, { deviceNks: [...keys.completed, ...moved] });
+    // A new firmware is announced through hub.outbox in this transaction (src/device-state); a completed
+    // inferred member may bring the first firmware the hub hears of.
+    const firmware = keys.versioned.filter((k) => keys.changed[k]?.includes('firmware_version'));
+    if (firmware.length + keys.completed.length > 0)
+      await recordFirmwareChanges(client, [...firmware, ...keys.completed]);
   } else if (dimension.target.table === 'dw.dim_asset') {
     const assets = [...keys.inserted, ...keys.completed, ...keys.versioned];
     if (assets.length > 0) await correctFactAssets(client, { assetNks: assets });
   }
   await writeDeadLetters(client, letters);
-  return { ...merged, skipped: 0, deadLetters: letters.length };
+  return { ...merged, skipped: 0, truncates: 0, deadLetters: letters.length, warnings };
+}
+
+const mappingWarnings = counter(
+  'iot_hub_cdc_mapping_warnings_total',
+  'Non-fatal mapping findings on change events (UNKNOWN_FIELD after a source column was added, flagged values), by code',
+  ['topic', 'code'],
+);
+
+/** Counts a batch's outcome in /metrics and says in the log what an operator should know about. */
+function countOutcome(topic: string, outcome: CdcBatchOutcome, logger: Logger): void {
+  const { warnings, ...counts } = outcome;
+  for (const [key, n] of Object.entries(counts)) if (n > 0) changes.inc({ topic, outcome: key }, n);
+  for (const code of warnings) mappingWarnings.inc({ topic, code });
+  if (outcome.truncates > 0)
+    logger.warn(
+      { topic, truncates: outcome.truncates },
+      'the source table was truncated; the dimension keeps its versions (rows really gone must arrive as deletes)',
+    );
+  if (warnings.includes('UNKNOWN_FIELD'))
+    logger.warn(
+      { topic },
+      'change events carry fields the source contract does not declare (a column was added?); they are applied without them: add them to the contract and mapping to use them',
+    );
 }
 
 export interface CdcOptions {
@@ -199,7 +246,12 @@ export async function startCdc(config: HubConfig, options: CdcOptions): Promise<
     prefix ? { ...d, topic: `${prefix}${d.topic.slice(d.topic.indexOf('.'))}` } : d,
   );
   const byTopic = new Map(dimensions.map((d) => [d.topic, d]));
-  const topics = [...byTopic.keys()];
+  // FactMappings with source.kind cdc (CMMS work orders) go to src/cdc/fact-changes.ts.
+  const facts = loadCdcFacts(options.mappings).map((f) =>
+    prefix ? { ...f, topic: `${prefix}${f.topic.slice(f.topic.indexOf('.'))}` } : f,
+  );
+  const factByTopic = new Map(facts.map((f) => [f.topic, f]));
+  const topics = [...byTopic.keys(), ...factByTopic.keys()];
   const pool = createPool(config.database.url, { max: 3, logger, name: 'iot-hub-cdc' });
   let consumer: HubConsumer | null = null;
   try {
@@ -226,11 +278,16 @@ export async function startCdc(config: HubConfig, options: CdcOptions): Promise<
       // Dimension changes are few and latency matters more than batch size: smaller fetches, quicker batches.
       maxBytesPerPartition: 256 * 1024,
       async handle(batch, client) {
+        const fact = factByTopic.get(batch.topic);
+        if (fact) {
+          const applied = await applyFactChanges(client, fact, decodeDebeziumRecords(batch.messages));
+          countFactOutcome(batch.topic, applied, logger);
+          return;
+        }
         const dimension = byTopic.get(batch.topic);
         if (!dimension) return;
         const outcome = await applyChangeBatch(client, dimension, batch.messages);
-        for (const [key, n] of Object.entries(outcome))
-          if (n > 0) changes.inc({ topic: batch.topic, outcome: key }, n);
+        countOutcome(batch.topic, outcome, logger);
         logger.debug({ topic: batch.topic, partition: batch.partition, ...outcome }, 'change batch applied');
       },
       onCommitted() {
@@ -247,7 +304,11 @@ export async function startCdc(config: HubConfig, options: CdcOptions): Promise<
   }
   const running = consumer;
   logger.info(
-    { topics, dimensions: dimensions.map((d) => `${d.mapping.id}@${d.mapping.version}`) },
+    {
+      topics,
+      dimensions: dimensions.map((d) => `${d.mapping.id}@${d.mapping.version}`),
+      facts: facts.map((f) => `${f.mapping.id}@${f.mapping.version}`),
+    },
     'CDC started',
   );
   return {

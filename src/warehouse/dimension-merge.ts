@@ -30,8 +30,15 @@ export interface DimensionMergeOutcome {
   duplicates: number;
   /** Changes that changed nothing but the stored source position. */
   unchanged: number;
-  /** Changes whose effective time was not after the current version's start: applied at that start + 1 ms. */
+  /**
+   * Changes effective before the current version's start (a back-dated change, e.g. a move entered days after it
+   * happened): written into the key's history at their effective time (see rebuildHistory).
+   */
   late: number;
+  /** Updates of a key the dimension did not know (an update before its insert): applied as its first version. */
+  orphanUpdates: number;
+  /** Deletes of a key the dimension does not know: nothing to close. */
+  unknownDeletes: number;
 }
 
 /** The natural keys behind the counts, for work that follows a merge (src/warehouse/fact-correction.ts). */
@@ -65,9 +72,10 @@ const columnCache = new Map<string, Set<string>>();
  * - a change of a type-1 column is written on every version of the key;
  * - a delete closes the current version (`deletes: close`).
  *
- * Changes come in commit order per key, so an effective time before the current version's start only occurs
- * when the source's timestamps disagree with its commit order; such a change is applied just after the current
- * start and counted as `late` (rebuilding the key's history for it is not done here).
+ * Changes come in commit order per key, so an effective time before the current version's start means a
+ * back-dated change (the source's effective time disagrees with its commit order): it is written into the key's
+ * history at that time and counted as `late` (rebuildHistory). A change's `source_op` (c/u/d/r, when the caller
+ * sets it) tells an update of an unknown key (`orphanUpdates`) from an insert.
  */
 export async function mergeDimension(
   client: pg.ClientBase,
@@ -83,6 +91,8 @@ export async function mergeDimension(
     duplicates: 0,
     unchanged: 0,
     late: 0,
+    orphanUpdates: 0,
+    unknownDeletes: 0,
     keys: { inserted: [], completed: [], versioned: [], changed: {} },
   };
   if (changes.length === 0) return outcome;
@@ -158,13 +168,15 @@ export async function mergeDimension(
           source_lsn: change.source_lsn ?? null,
         });
         outcome.closed += 1;
-      } else outcome.unchanged += 1;
+      } else if (versions.length === 0) outcome.unknownDeletes += 1;
+      else outcome.unchanged += 1;
       continue;
     }
 
     if (versions.length === 0) {
       open({ valid_from: Number.NEGATIVE_INFINITY });
       outcome.inserted += 1;
+      if (change.source_op === 'u') outcome.orphanUpdates += 1;
       outcome.keys.inserted.push(key);
       continue;
     }
@@ -198,8 +210,17 @@ export async function mergeDimension(
       continue;
     }
     if (Buffer.compare(hash, current!.row_hash as Buffer) !== 0) {
-      const at = effectiveAfter(change[target.effectiveFrom], current!, outcome);
       const changed = target.tracked.filter((c) => c in values && !same(values[c], current![c]));
+      const effective = toDate(change[target.effectiveFrom]) ?? new Date();
+      if (effective.getTime() <= ms(current!.valid_from)) {
+        rebuildHistory(versions, effective.getTime(), changed, { ...values, row_hash: hash }, target);
+        outcome.late += 1;
+        outcome.versioned += 1;
+        if (!outcome.keys.versioned.includes(key)) outcome.keys.versioned.push(key);
+        outcome.keys.changed[key] = [...new Set([...(outcome.keys.changed[key] ?? []), ...changed])];
+        continue;
+      }
+      const at = effective;
       touch(currentVersion, { valid_to: at, is_current: false });
       open({ valid_from: at });
       outcome.versioned += 1;
@@ -238,6 +259,57 @@ export async function mergeDimension(
     );
   }
   return outcome;
+}
+
+/**
+ * Writes a back-dated change into a key's history: the version valid at `at` is split there (or taken whole when
+ * it starts exactly then), and from `at` on every version carries the change's values of the tracked columns it
+ * changed, while the columns it did not change keep their historical values (Kimball's handling of a
+ * late-arriving type-2 change). The current version then holds the change's values (and `row_hash`), as the
+ * source does now.
+ * Facts are re-keyed by the caller (correctFactAssets reads versions by reading time).
+ */
+function rebuildHistory(
+  versions: Version[],
+  at: number,
+  changed: string[],
+  values: Row,
+  target: DimensionTarget,
+) {
+  versions.sort((a, b) => ms(a.row.valid_from) - ms(b.row.valid_from));
+  const set = Object.fromEntries(changed.map((c) => [c, values[c]]));
+  const index = versions.findIndex((v) => ms(v.row.valid_from) <= at && at < ms(v.row.valid_to));
+  if (index === -1) {
+    // `at` falls between a delete and the key's return: the versions after it take the values.
+    for (const v of versions) if (ms(v.row.valid_from) > at) Object.assign(v.row, set);
+  } else {
+    const split = versions[index]!;
+    if (ms(split.row.valid_from) < at) {
+      const { [sk(target)]: _sk, ...copy } = split.row;
+      versions.splice(index + 1, 0, {
+        row: { ...copy, valid_from: new Date(at), valid_to: split.row.valid_to, is_inferred: false },
+        stored: false,
+        dirty: true,
+      });
+      split.row.valid_to = new Date(at);
+      split.row.is_current = false;
+      split.dirty = true;
+    }
+    for (const v of versions.slice(index)) if (ms(v.row.valid_from) >= at) Object.assign(v.row, set);
+  }
+  for (const v of versions) {
+    if (ms(v.row.valid_from) < at && v.row.is_current !== true) continue;
+    if (v.row.is_current === true) Object.assign(v.row, values);
+    else v.row.row_hash = rowHash(v.row, target.tracked);
+    v.dirty = true;
+  }
+}
+
+/** A version bound in epoch ms; ±infinity as ±Infinity. */
+function ms(v: unknown): number {
+  if (v === Number.POSITIVE_INFINITY || v === 'infinity') return Number.POSITIVE_INFINITY;
+  if (v === Number.NEGATIVE_INFINITY || v === '-infinity') return Number.NEGATIVE_INFINITY;
+  return v instanceof Date ? v.getTime() : new Date(v as string).getTime();
 }
 
 /** One version of a key while a batch is planned: a stored row (changed or not) or a new one. */

@@ -6,7 +6,7 @@ import { ConnectClient, type RunningCdc, readConnectorDefinition, startCdc } fro
 import { loadConfig } from '../../src/config/index.ts';
 import { mdmDatabaseUrl, migrateMdm, runningProcess, stackPaths, stackUp } from '../../src/devtools/index.ts';
 import { createKafka } from '../../src/kafka/index.ts';
-import { createLogger } from '../../src/observability/index.ts';
+import { createLogger, metricsRegistry } from '../../src/observability/index.ts';
 import { dropTopics } from '../support/ingest-ledger.ts';
 
 // MDM → Debezium (real Connect) → the hub's CDC stage → SCD2 dimensions: inserts, tracked and type-1 updates,
@@ -34,9 +34,22 @@ describe('CDC: MDM devices and assets into dw.dim_device and dw.dim_asset', () =
       [assetId, parent, level, assetName],
     );
 
+  const device = (deviceId: string) =>
+    mdm.query(
+      `INSERT INTO public.device (device_id, serial_number, vendor, manufacturer, model, firmware_version,
+         primary_metric, measurement_unit, range_min, range_max, resolution, metrics, metric_specs,
+         expected_interval_s, calibration_interval_days)
+       VALUES ($1, $1, 'acme', 'Acme', 'TX-1', '1.0', 'temperature', 'Cel', -40, 125, 0.1, '{temperature}',
+               '{"temperature": {"unit": "Cel"}}', 10, 365)`,
+      [deviceId],
+    );
+
   beforeAll(async () => {
     await migrateMdm(inject('serverUrl'));
     await asset(id('probe'), null, 'site', 'Probe site');
+    // In MDM before the connector starts without a snapshot: the dimension never hears of their inserts.
+    await device(id('pre'));
+    await device(id('pre-gone'));
     def = readConnectorDefinition('connectors/debezium/mdm-source.json', {
       name,
       'topic.prefix': prefix,
@@ -245,6 +258,52 @@ describe('CDC: MDM devices and assets into dw.dim_device and dw.dim_asset', () =
       await rows('SELECT count(*)::int AS n FROM dw.dim_device WHERE device_nk = $1', [id('dev')]),
     ).toEqual([{ n: 5 }]);
   }, 300_000);
+
+  it('an update before its insert, a delete of an unknown key and a column added in MDM: applied by policy, counted in /metrics', async () => {
+    const column = `test_note_${sfx}`;
+    try {
+      await mdm.query(
+        "UPDATE public.device SET firmware_version = '1.1', updated_at = now() WHERE device_id = $1",
+        [id('pre')],
+      );
+      await mdm.query('DELETE FROM public.device WHERE device_id = $1', [id('pre-gone')]);
+      await mdm.query(`ALTER TABLE public.device ADD COLUMN ${column} text`);
+      await mdm.query(
+        `UPDATE public.device SET ${column} = 'new column', firmware_version = '1.2', updated_at = now() WHERE device_id = $1`,
+        [id('pre')],
+      );
+      await until(
+        async () =>
+          (
+            await rows(
+              "SELECT 1 FROM dw.dim_device WHERE device_nk = $1 AND is_current AND firmware_version = '1.2'",
+              [id('pre')],
+            )
+          ).length > 0,
+        60_000,
+      );
+      // The update of an unknown key became its first version (from -infinity); the next update versioned it.
+      expect(
+        await rows(
+          "SELECT firmware_version, valid_from = '-infinity' AS from_start FROM dw.dim_device WHERE device_nk = $1 ORDER BY valid_from",
+          [id('pre')],
+        ),
+      ).toEqual([
+        { firmware_version: '1.1', from_start: true },
+        { firmware_version: '1.2', from_start: false },
+      ]);
+      expect(await rows('SELECT 1 FROM dw.dim_device WHERE device_nk = $1', [id('pre-gone')])).toEqual([]);
+      const metrics = await metricsRegistry.metrics();
+      const value = (name: string, labels: string) =>
+        Number(metrics.match(new RegExp(`^${name}\\{${labels}[^}]*\\} (\\d+)`, 'm'))?.[1] ?? 0);
+      const topic = `topic="${prefix}.public.device"`;
+      expect(value('iot_hub_cdc_changes_total', `${topic},outcome="orphanUpdates"`)).toBe(1);
+      expect(value('iot_hub_cdc_changes_total', `${topic},outcome="unknownDeletes"`)).toBe(1);
+      expect(value('iot_hub_cdc_mapping_warnings_total', `${topic},code="UNKNOWN_FIELD"`)).toBe(1);
+    } finally {
+      await mdm.query(`ALTER TABLE public.device DROP COLUMN IF EXISTS ${column}`);
+    }
+  }, 120_000);
 
   it('a hub killed mid-apply and started again ends with the same dimensions as an uninterrupted run', async () => {
     // This file's in-process stage stops; hub processes of a new group take over (from the topic's start, so

@@ -178,6 +178,129 @@ describe('dimension merge (mdm-device → dw.dim_device)', () => {
     ]);
   });
 
+  it('writes a back-dated change into the history: the versions after it take its values, the current row its state', async () => {
+    const nk = `mdm-${sfx}-5`;
+    const device = { device_id: nk, serial_number: 'SN-5' };
+    await merge(
+      change('r', {
+        ...device,
+        firmware_version: '1.0',
+        asset_id: 'A-1',
+        updated_at: '2026-01-01T00:00:00Z',
+      }),
+    );
+    await merge(
+      change('u', {
+        ...device,
+        firmware_version: '2.0',
+        asset_id: 'A-1',
+        updated_at: '2026-03-01T00:00:00Z',
+      }),
+    );
+    await merge(
+      change('u', {
+        ...device,
+        firmware_version: '3.0',
+        asset_id: 'A-1',
+        updated_at: '2026-04-01T00:00:00Z',
+      }),
+    );
+    // Committed last, effective first: the device was moved to A-2 on 1 February; MDM learnt of it later.
+    const late = await merge(
+      change('u', {
+        ...device,
+        firmware_version: '3.0',
+        asset_id: 'A-2',
+        updated_at: '2026-02-01T00:00:00Z',
+      }),
+    );
+    expect(late).toMatchObject({
+      late: 1,
+      versioned: 1,
+      keys: { changed: { [nk]: ['installed_asset_nk'] } },
+    });
+    const rows = await db.query(
+      `SELECT firmware_version, installed_asset_nk AS asset, is_current,
+              to_char(valid_from AT TIME ZONE 'UTC', 'MM-DD') AS valid_from, to_char(valid_to AT TIME ZONE 'UTC', 'MM-DD') AS valid_to,
+              row_hash = (SELECT row_hash FROM dw.dim_device c WHERE c.device_nk = d.device_nk AND c.is_current) AS same_hash_as_current
+       FROM dw.dim_device d WHERE device_nk = $1 ORDER BY d.valid_from`,
+      [nk],
+    );
+    // Split at 1 February; from then on every version is at A-2, and each keeps its own firmware.
+    expect(rows.rows).toEqual([
+      {
+        firmware_version: '1.0',
+        asset: 'A-1',
+        is_current: false,
+        valid_from: null,
+        valid_to: '02-01',
+        same_hash_as_current: false,
+      },
+      {
+        firmware_version: '1.0',
+        asset: 'A-2',
+        is_current: false,
+        valid_from: '02-01',
+        valid_to: '03-01',
+        same_hash_as_current: false,
+      },
+      {
+        firmware_version: '2.0',
+        asset: 'A-2',
+        is_current: false,
+        valid_from: '03-01',
+        valid_to: '04-01',
+        same_hash_as_current: false,
+      },
+      {
+        firmware_version: '3.0',
+        asset: 'A-2',
+        is_current: true,
+        valid_from: '04-01',
+        valid_to: null,
+        same_hash_as_current: true,
+      },
+    ]);
+    // The same change again (a Connect restart) changes nothing; a later real change still versions normally.
+    expect(
+      await merge(
+        change(
+          'u',
+          { ...device, firmware_version: '3.0', asset_id: 'A-2', updated_at: '2026-02-01T00:00:00Z' },
+          lsn,
+        ),
+      ),
+    ).toMatchObject({ duplicates: 1 });
+    expect(
+      await merge(
+        change('u', {
+          ...device,
+          firmware_version: '4.0',
+          asset_id: 'A-2',
+          updated_at: '2026-05-01T00:00:00Z',
+        }),
+      ),
+    ).toMatchObject({ versioned: 1, late: 0 });
+    expect(await versions(nk)).toHaveLength(5);
+  });
+
+  it('counts an update of an unknown key (applied as its first version) and a delete of an unknown key (nothing to close)', async () => {
+    const orphan = change('u', {
+      device_id: `mdm-${sfx}-6`,
+      firmware_version: '1.0',
+      updated_at: '2026-01-01T00:00:00Z',
+    });
+    expect(await merge({ ...orphan, source_op: 'u' })).toMatchObject({ inserted: 1, orphanUpdates: 1 });
+    expect(await versions(`mdm-${sfx}-6`)).toMatchObject([{ valid_from: '-infinity', is_current: true }]);
+    const gone = change('d', { device_id: `mdm-${sfx}-7`, updated_at: '2026-01-01T00:00:00Z' });
+    expect(await merge({ ...gone, source_op: 'd' })).toMatchObject({
+      unknownDeletes: 1,
+      closed: 0,
+      inserted: 0,
+    });
+    expect(await versions(`mdm-${sfx}-7`)).toEqual([]);
+  });
+
   it('refuses a mapping whose target it cannot merge, naming the file', () => {
     expect(() =>
       dimensionTarget({ ...mapping, target: { ...mapping.target, natural_key: 'device' } }),

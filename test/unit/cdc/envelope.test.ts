@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeEventError, changePosition, parseChangeEvent } from '../../../src/cdc/index.ts';
+import {
+  ChangeEventError,
+  changePosition,
+  decodeDebeziumRecords,
+  parseChangeEvent,
+} from '../../../src/cdc/index.ts';
 
 const source = {
   version: '3.5.0.Final',
@@ -75,5 +80,33 @@ describe('Debezium change events', () => {
     expect(error).toBeInstanceOf(ChangeEventError);
     expect((error as ChangeEventError).code).toBe('INVALID_CHANGE_EVENT');
     expect((error as Error).message.startsWith(message)).toBe(true);
+  });
+});
+
+describe('decoding a batch of Debezium records', () => {
+  const record = (offset: number, key: string | null, value: unknown) => ({
+    topic: 'mdm.public.device',
+    partition: 0,
+    offset: String(offset),
+    key: key === null ? null : Buffer.from(key),
+    value: value === null ? null : Buffer.from(JSON.stringify(value)),
+    headers: {},
+    timestamp: '0',
+  });
+
+  it('keeps changes with their position, counts truncates and tombstones apart, and letters what it cannot parse', () => {
+    const truncate = { before: null, after: null, source, op: 't', ts_ms: 1787220930141, transaction: null };
+    const decoded = decodeDebeziumRecords([
+      record(0, '{"id":"d1"}', insert),
+      record(1, null, truncate),
+      record(2, '{"id":"d1"}', null),
+      { ...record(3, '{"id":"d2"}', null), value: Buffer.from('{"op":') },
+    ] as never);
+    expect(decoded.changes).toHaveLength(1);
+    expect(decoded.changes[0]!.meta).toMatchObject({ op: 'c', commit_lsn: 24023119, lsn: 24023128 });
+    expect(decoded.changes[0]!.payload).toEqual({ id: 'd1', firmware: '1.20' });
+    expect(decoded).toMatchObject({ truncates: 1, skipped: 1 });
+    expect(decoded.letters).toHaveLength(1);
+    expect(decoded.letters[0]!.record.offset).toBe('3');
   });
 });
