@@ -14,9 +14,12 @@ export interface PostgresSetup {
   createdDatabases: string[];
 }
 
+/** WAL a replication slot may hold back at most (PostgreSQL's max_slot_wal_keep_size). */
+export const slotWalKeep = '4GB';
+
 /**
- * Prepares PostgreSQL for CDC: wal_level=logical (restarting a local Debian cluster when it changes), the CDC
- * role, and the sample databases. Needs a superuser, which it checks first.
+ * Prepares PostgreSQL for CDC: wal_level=logical (restarting a local Debian cluster when it changes), a cap on
+ * the WAL an idle slot holds, the CDC role, and the sample databases. Needs a superuser, which it checks first.
  */
 export async function preparePostgres(
   databaseUrl: string,
@@ -44,6 +47,15 @@ export async function preparePostgres(
       restartCluster(dataDir, adminUrl);
       client = await waitForServer(adminUrl);
       restarted = true;
+    }
+    // A replication slot whose connector is stopped (stack down) keeps WAL for it; on a developer's machine
+    // that must not fill the disk. Past this much WAL the slot is invalidated instead, and the connector
+    // reports it when applied again (docs/architecture.md, "CDC and dimensions").
+    const keep = (await client.query<{ max_slot_wal_keep_size: string }>('SHOW max_slot_wal_keep_size')).rows[0]!;
+    if (keep.max_slot_wal_keep_size === '-1') {
+      await client.query(`ALTER SYSTEM SET max_slot_wal_keep_size = '${slotWalKeep}'`);
+      await client.query('SELECT pg_reload_conf()');
+      log(`PostgreSQL max_slot_wal_keep_size set to ${slotWalKeep} (an idle replication slot cannot fill the disk)`);
     }
     await ensureCdcRole(client);
     const createdDatabases: string[] = [];
