@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS (main) and ESM (module) builds without an exports map. Node loads the CommonJS one
+    // for everybody (the hub, Apollo, graphql-tools); Vite would give test files the ESM one, and graphql refuses
+    // a schema built by "another module or realm". Tests load what Node loads.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     // Integration tests share one broker, one Connect worker and one database: run files one at a time.
     fileParallelism: false,

@@ -24,6 +24,7 @@ interface SimulateCliOptions {
   faults: string;
   groundTruth?: string;
   seedMdm: boolean;
+  seedCmms: boolean;
   seedWarehouse: boolean;
   vendors: string;
   topic: string[];
@@ -69,6 +70,7 @@ export function registerSimulateCommand(program: Command): void {
     )
     .option('--ground-truth <file>', 'write the injected faults and the exact ledger to this JSON file')
     .option('--no-seed-mdm', 'do not upsert the fleet into the sample MDM database')
+    .option('--no-seed-cmms', 'do not write maintenance work orders into the sample CMMS database')
     .option(
       '--no-seed-warehouse',
       'do not upsert the fleet into dw.dim_asset, bridge_asset_hierarchy, dim_device',
@@ -104,6 +106,7 @@ export function registerSimulateCommand(program: Command): void {
           faults: parseFaultRates(options.faults),
           groundTruthFile: options.groundTruth ?? null,
           seedMdm: options.seedMdm,
+          seedCmms: options.seedCmms,
           seedWarehouse: options.seedWarehouse,
           vendors: options.vendors.split(',').map((v) => v.trim()),
           topics: Object.fromEntries(options.topic.map(vendorTopic)),
@@ -118,7 +121,7 @@ export function registerSimulateCommand(program: Command): void {
           signal: controller.signal,
         });
         if (options.json) {
-          const { ledger, topics, mdm, warehouse, completed, elapsedMs, groundTruthFile, groundTruth } =
+          const { ledger, topics, mdm, cmms, warehouse, completed, elapsedMs, groundTruthFile, groundTruth } =
             result;
           console.log(
             JSON.stringify(
@@ -127,6 +130,7 @@ export function registerSimulateCommand(program: Command): void {
                 elapsedMs,
                 topics,
                 mdm,
+                cmms,
                 warehouse,
                 groundTruthFile,
                 faultCounts: groundTruth.fault_counts,

@@ -33,3 +33,4 @@ export type {
   MappingInput,
   MapResult,
 } from './types.ts';
+export { didYouMean } from './suggest.ts';

@@ -1,5 +1,6 @@
-// Public face of the device simulator: fleet generation, MDM and warehouse seeding, telemetry to
+// Public face of the device simulator: fleet generation, MDM, CMMS and warehouse seeding, telemetry to
 // Kafka in every vendor format with injected faults, and the ground truth and ledger pipeline tests check.
+export { cmmsDatabaseUrl, migrateCmms } from './cmms-schema.ts';
 export { parseDurationMs, parseRate } from './duration.ts';
 export { type FaultKind, type FaultRates, faultKinds, parseFaultRates } from './fault-rates.ts';
 export { generateFleet } from './fleet.ts';
@@ -8,6 +9,13 @@ export type { GroundTruth, GroundTruthExcursion, GroundTruthFault } from './grou
 export { type LateDataBounds, lateDataBounds } from './late-data-bounds.ts';
 export type { SimulationLedger, TopicLedger } from './ledger.ts';
 export { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';
+export {
+  type CmmsPlanInput,
+  type PlannedWorkOrder,
+  planWorkOrders,
+  type SeedCmmsResult,
+  seedCmms,
+} from './seed-cmms.ts';
 export { type SeedMdmResult, seedMdm } from './seed-mdm.ts';
 export { type SeedWarehouseResult, seedWarehouseDimensions } from './seed-warehouse.ts';
 export { type SimulationResult, simulate } from './simulate.ts';

@@ -7,6 +7,7 @@ import type { GroundTruth } from './ground-truth.ts';
 import { sendRecords } from './kafka-sender.ts';
 import { type LateDataBounds, lateDataBounds } from './late-data-bounds.ts';
 import { LedgerCounter, type SimulationLedger } from './ledger.ts';
+import { type SeedCmmsResult, seedCmms } from './seed-cmms.ts';
 import { type SeedMdmResult, seedMdm } from './seed-mdm.ts';
 import { type SeedWarehouseResult, seedWarehouseDimensions } from './seed-warehouse.ts';
 import type { SimulateOptions } from './simulation-options.ts';
@@ -26,6 +27,7 @@ export interface SimulationResult {
   /** Vendor → topic written to. */
   topics: Record<string, string>;
   mdm: SeedMdmResult | null;
+  cmms: SeedCmmsResult | null;
   warehouse: SeedWarehouseResult | null;
   /** False when options.signal stopped the run early (the ledger covers what was sent). */
   completed: boolean;
@@ -34,8 +36,8 @@ export interface SimulationResult {
 }
 
 /**
- * Runs a simulation end to end: plans it (createSimulationRun), seeds the MDM database and the warehouse
- * dimensions (unless disabled), creates missing topics, sends every record to Kafka keyed by device id, and
+ * Runs a simulation end to end: plans it (createSimulationRun), seeds the MDM database, a few CMMS work orders
+ * and the warehouse dimensions (unless disabled), creates missing topics, sends every record to Kafka keyed by device id, and
  * writes the ground truth. The result's ledger counts what the broker acknowledged. Throws RangeError for
  * invalid options before anything is written, including a window the mappings' late_data would partly
  * dead-letter (older than max_lateness, or future-dated faults that would not be in the future); database and Kafka errors propagate (records already sent
@@ -55,6 +57,15 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
   const mdmServerUrl = options.mdmServerUrl ?? databaseUrl;
 
   const mdm = options.seedMdm === false ? null : await seedMdm(mdmServerUrl, run.fleet);
+  const cmms =
+    options.seedCmms === false
+      ? null
+      : await seedCmms(mdmServerUrl, {
+          fleet: run.fleet,
+          seed: options.seed ?? 1,
+          startMs: run.startMs,
+          endMs: run.endMs,
+        });
   const warehouse =
     options.seedWarehouse === false ? null : await seedWarehouseDimensions(databaseUrl, run.fleet);
 
@@ -107,6 +118,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
     fleet: run.fleet,
     topics: run.topics,
     mdm,
+    cmms,
     warehouse,
     completed,
     elapsedMs: performance.now() - started,

@@ -74,6 +74,8 @@ export interface SimulateTargets {
   compression?: 'none' | 'gzip';
   /** Upserts the registered devices and assets into the sample MDM database. @defaultValue true */
   seedMdm?: boolean;
+  /** Writes a few maintenance work orders (src/devtools/simulator/seed-cmms.ts) into the sample CMMS. @defaultValue true */
+  seedCmms?: boolean;
   /** Upserts current rows into dw.dim_asset, dw.bridge_asset_hierarchy, dw.dim_device. @defaultValue true */
   seedWarehouse?: boolean;
   /** Writes the ground truth (faults and ledger) as JSON here. @defaultValue not written */

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  type ApplyResult,
+  applyConnectors,
+  ConnectClient,
+  connectorFiles,
+  readConnectorDefinition,
+} from '../../cdc/index.ts';
 import type { HubConfig } from '../../config/index.ts';
+import { migrateCmms, migrateMdm } from '../simulator/index.ts';
 import { assembleStack, isAssembled } from './assemble.ts';
 import { writeStackConfigs } from './configs.ts';
 import { StackError } from './errors.ts';
 import { connectStatus, kafkaStatus, redisStatus } from './health.ts';
 import { type StackPaths, stackPaths } from './paths.ts';
-import { postgresStatus, preparePostgres } from './postgres.ts';
+import { postgresStatus, preparePostgres, sourceDatabases } from './postgres.ts';
 import {
   type ManagedProcess,
   portInUse,
@@ -139,14 +147,40 @@ export async function stackUp(
       `Kafka Connect did not list the Debezium connectors within 150 s; see ${path.join(paths.logs, 'connect.log')}`,
   );
 
+  const sources = await applySourceConnectors(config, log);
   const status = await stackStatus(config, paths);
   return {
-    alreadyUp: startedNames.length === 0 && !assembly.assembled && !pgSetup.restarted,
+    alreadyUp:
+      startedNames.length === 0 &&
+      !assembly.assembled &&
+      !pgSetup.restarted &&
+      sources.every((r) => r.action === 'unchanged'),
     started: startedNames,
     assembleSeconds: assembly.seconds,
     seconds: (Date.now() - started) / 1000,
     status,
   };
+}
+
+/**
+ * The sample source systems' schemas (mdm, cmms) and their Debezium connectors (the files in
+ * connectors/debezium/ that read one of them), applied as `iot-hub connectors apply` does: idempotent, and a
+ * connector Connect forgot (a standalone worker keeps configs in memory) comes back and resumes from its
+ * stored offset. Connectors on other databases (the hub's outbox) are applied with the hub's own database.
+ */
+async function applySourceConnectors(config: HubConfig, log: Log): Promise<ApplyResult[]> {
+  const migrated = [...(await migrateMdm(config.database.url)), ...(await migrateCmms(config.database.url))];
+  if (migrated.length > 0) log(`sample source schemas: applied ${migrated.join(', ')}`);
+  const files = connectorFiles().filter((file) =>
+    (sourceDatabases as readonly string[]).includes(
+      readConnectorDefinition(file).config['database.dbname'] ?? '',
+    ),
+  );
+  const results = await applyConnectors(new ConnectClient(connectUrl), files, { settleMs: 2000 });
+  for (const r of results)
+    if (r.action !== 'unchanged')
+      log(`connector ${r.name}: ${r.action}${r.status ? ` (${r.status.connector.state})` : ''}`);
+  return results;
 }
 
 /** Stops the processes this stack started (by recorded pid), Connect first. PostgreSQL and Redis are left running. */
