@@ -14,7 +14,13 @@ import {
   startGroupAtEnd,
   ticketStates,
 } from '../devtools/demo/index.ts';
-import { parseDurationMs, type SimulationProgress, simulate, stackUp } from '../devtools/index.ts';
+import {
+  type Fleet,
+  parseDurationMs,
+  type SimulationProgress,
+  simulate,
+  stackUp,
+} from '../devtools/index.ts';
 import type { ServiceNowEmulator } from '../devtools/servicenow/index.ts';
 import { type RunningHub, startHub } from '../hub.ts';
 import { endOffsets, ingestGroupId, readTelemetryConnector, waitForCatchUp } from '../ingest/index.ts';
@@ -36,6 +42,8 @@ interface DemoOptions {
 
 const minuteMs = 60_000;
 const ticketTimeoutMs = 120_000;
+/** How long the fleet may take to arrive through CDC (the first run snapshots MDM). */
+const cdcTimeoutMs = 120_000;
 
 /** Checks the flags; throws a sentence naming the bad one. */
 export function demoOptionsFromFlags(flags: DemoFlags): DemoOptions {
@@ -114,8 +122,13 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
     // Before the hub's consumer joins: it seeks to these offsets, so the run ingests only what it sends.
     await startGroupAtEnd(kafka, pool, groupId, connector.topics, connector.partitions);
     cleanups.push({ what: 'removing the consumer group', run: () => forgetGroup(kafka, pool, groupId) });
-    // The demo seeds the warehouse dimensions itself (seedWarehouseDimensions), so its hub runs no CDC stage.
-    const hub = await startHub(hubConfig, { ingestGroup: groupId, tickets: false, cdc: false });
+    // The fleet reaches the warehouse dimensions as in production: written into MDM and the CMMS, carried by
+    // Debezium (applied by stack up) and the hub's CDC stage.
+    const hub = await startHub(hubConfig, {
+      ingestGroup: groupId,
+      tickets: false,
+      cmdbPoll: false,
+    });
     cleanups.push({ what: 'stopping the hub', run: () => hub.stop() });
     const delivery = await startTicketDelivery(hubConfig, { logger: hub.logger, settings: { queueName } });
     cleanups.push({ what: 'removing the ticket queue', run: () => dropQueue(config.redis.url, queueName) });
@@ -146,6 +159,8 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
       // window ends, so at least one incident is open at the summary (one that clears before delivery makes none).
       excursions: Math.max(2, Math.round(options.devices / 6)),
       databaseUrl: config.database.url,
+      seedWarehouse: false,
+      beforeSend: (fleet) => waitForDimensions(pool, fleet, log),
       kafka: { brokers: config.kafka.brokers, clientId: 'iot-hub-demo-simulator' },
       progressIntervalMs: 2000,
       onProgress: (p) => {
@@ -177,6 +192,46 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
     await cleanUp();
   }
   if (!options.once) log('stopped');
+}
+
+/**
+ * Waits until CDC has carried the fleet from MDM into dw.dim_asset and dw.dim_device (current, not inferred),
+ * with progress, so the telemetry that follows is enriched with the real hierarchy.
+ */
+async function waitForDimensions(pool: pg.Pool, fleet: Fleet, log: (line: string) => void): Promise<void> {
+  const devices = fleet.devices.filter((d) => d.registered).map((d) => d.deviceId);
+  const assets = fleet.assets.map((a) => a.assetId);
+  const started = Date.now();
+  let lastReport = 0;
+  log(
+    `MDM: ${assets.length} assets and ${devices.length} devices written; waiting for them to arrive through CDC…`,
+  );
+  for (;;) {
+    const { rows } = await pool.query<{ devices: number; assets: number }>(
+      `SELECT (SELECT count(*)::int FROM dw.dim_device WHERE is_current AND NOT is_inferred AND device_nk = ANY($1)) AS devices,
+              (SELECT count(*)::int FROM dw.dim_asset WHERE is_current AND site_nk IS NOT NULL AND asset_nk = ANY($2)) AS assets`,
+      [devices, assets],
+    );
+    const seen = rows[0]!;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (seen.devices === devices.length && seen.assets === assets.length) {
+      log(
+        `dimensions through CDC: ${seen.assets} assets (with their hierarchy) and ${seen.devices} devices in ${seconds} s`,
+      );
+      return;
+    }
+    if (Date.now() - started > cdcTimeoutMs)
+      throw new Error(
+        `only ${seen.devices}/${devices.length} devices and ${seen.assets}/${assets.length} assets arrived through CDC within ${cdcTimeoutMs / 1000} s; check the connectors (npx iot-hub connectors status) and the hub's CDC stage (/readyz)`,
+      );
+    if (Date.now() - lastReport > 2000) {
+      lastReport = Date.now();
+      log(
+        `CDC… ${seen.assets}/${assets.length} assets, ${seen.devices}/${devices.length} devices in dw (${seconds} s)`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** Waits until every ticket intent of the run's alerts is acknowledged (or failed for good), with progress. */

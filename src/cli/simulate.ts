@@ -37,14 +37,16 @@ interface SimulateCliOptions {
 }
 
 /**
- * `iot-hub simulate`: seeds MDM and the warehouse dimensions with a generated fleet and sends its telemetry,
- * faults included, to Kafka in every vendor format; prints progress every few seconds and the ledger.
+ * `iot-hub simulate`: writes a generated fleet into the source systems (MDM, CMMS), from where CDC carries it into
+ * the warehouse dimensions, and sends its telemetry, faults included, to Kafka in every vendor format; prints
+ * progress every few seconds and the ledger. `--seed-warehouse` writes the dimensions directly, for a hub running
+ * without its CDC stage.
  */
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description(
-      'generate a plant fleet, seed MDM and the warehouse dimensions, and send its telemetry (with faults) to Kafka',
+      'generate a plant fleet, write it into MDM and the CMMS (CDC carries it to the warehouse), and send its telemetry (with faults) to Kafka',
     )
     .option('--devices <n>', 'registered devices', '20')
     .option('--sites <n>', 'sites (each with 2–3 areas of 1–3 lines)', '2')
@@ -72,8 +74,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--no-seed-mdm', 'do not upsert the fleet into the sample MDM database')
     .option('--no-seed-cmms', 'do not write maintenance work orders into the sample CMMS database')
     .option(
-      '--no-seed-warehouse',
-      'do not upsert the fleet into dw.dim_asset, bridge_asset_hierarchy, dim_device',
+      '--seed-warehouse',
+      'also upsert the fleet into dw.dim_asset, bridge_asset_hierarchy, dim_device directly (a hub without CDC)',
     )
     .option('--vendors <list>', 'wire formats to split devices across', Object.keys(vendorFormats).join(','))
     .option('--topic <vendor=topic>', 'send a vendor format to another topic (repeatable)', collect, [])
@@ -107,7 +109,7 @@ export function registerSimulateCommand(program: Command): void {
           groundTruthFile: options.groundTruth ?? null,
           seedMdm: options.seedMdm,
           seedCmms: options.seedCmms,
-          seedWarehouse: options.seedWarehouse,
+          seedWarehouse: options.seedWarehouse === true,
           vendors: options.vendors.split(',').map((v) => v.trim()),
           topics: Object.fromEntries(options.topic.map(vendorTopic)),
           idPrefix: options.idPrefix,

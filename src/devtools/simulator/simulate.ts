@@ -69,6 +69,8 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
   const warehouse =
     options.seedWarehouse === false ? null : await seedWarehouseDimensions(databaseUrl, run.fleet);
 
+  await options.beforeSend?.(run.fleet);
+
   const kafka = createKafka({
     brokers: options.kafka?.brokers ?? config!.kafka.brokers,
     clientId: options.kafka?.clientId ?? 'iot-hub-simulator',

@@ -1,4 +1,5 @@
 import type { FaultRates } from './fault-rates.ts';
+import type { Fleet } from './fleet-types.ts';
 import type { LateDataBounds } from './late-data-bounds.ts';
 
 /** What a simulation generates: the fleet, the window and the faults. Everything here is deterministic. */
@@ -78,6 +79,11 @@ export interface SimulateTargets {
   seedCmms?: boolean;
   /** Upserts current rows into dw.dim_asset, dw.bridge_asset_hierarchy, dw.dim_device. @defaultValue true */
   seedWarehouse?: boolean;
+  /**
+   * Called after the source systems are written and before any telemetry is sent, e.g. to wait until CDC has
+   * carried the fleet into the warehouse dimensions (the demo).
+   */
+  beforeSend?: (fleet: Fleet) => Promise<void>;
   /** Writes the ground truth (faults and ledger) as JSON here. @defaultValue not written */
   groundTruthFile?: string | null;
   /** @defaultValue loadConfig().kafka */
