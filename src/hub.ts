@@ -1,7 +1,16 @@
 import { Redis } from 'ioredis';
-import { type RunningCdc, startCdc } from './cdc/index.ts';
+import {
+  type RunningCdc,
+  type RunningCmdbPoll,
+  type RunningCmdbSink,
+  startCdc,
+  startCmdbPoll,
+  startCmdbSink,
+} from './cdc/index.ts';
 import type { HubConfig } from './config/index.ts';
-import { createKnex } from './db/index.ts';
+import { createKnex, createPool } from './db/index.ts';
+import { startOfflineSweeper } from './device-state/index.ts';
+import { type RunningGraphql, startGraphql } from './graphql/index.ts';
 import { type IngestHook, type RunningIngest, startIngest } from './ingest/index.ts';
 import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
 import { createKafka, type HubConsumer, silenceKafkajsTimeoutWarning } from './kafka/index.ts';
@@ -14,7 +23,13 @@ import {
   startTracing,
   stopTracing,
 } from './observability/index.ts';
-import { type AlertEngine, checkRuleMetrics, createAlertEngine, loadAlertRules } from './quality/index.ts';
+import {
+  type AlertEngine,
+  checkRuleMetrics,
+  createAlertEngine,
+  loadAlertRules,
+  startQualityJobs,
+} from './quality/index.ts';
 import { migrateDatabase } from './warehouse/index.ts';
 
 export interface HubStages {
@@ -28,6 +43,16 @@ export interface HubStages {
   tickets?: boolean;
   /** MDM change events (Debezium) into the SCD2 dimensions (mappings with `source.kind: cdc`); on by default. */
   cdc?: boolean;
+  /** Data-quality jobs (gap sweep, drift, calibration) and dq alerts into hub.alert (docs/data-quality.md); on by default. */
+  quality?: boolean;
+  /** Marks silent devices offline and announces it through hub.outbox (config `deviceState`); on by default. */
+  deviceState?: boolean;
+  /** The ServiceNow CMDB poll into dw.dim_cmdb_ci (config `cmdbPoll`); on by default. */
+  cmdbPoll?: boolean;
+  /** Devices and their health upserted as ServiceNow CIs through IRE (config `cmdbSink`); on by default. */
+  cmdbSink?: boolean;
+  /** The GraphQL API at /graphql on the HTTP port, queries and subscriptions (docs/graphql.md); on by default. */
+  graphql?: boolean;
 }
 
 export interface RunningHub {
@@ -37,6 +62,8 @@ export interface RunningHub {
   alerts: AlertEngine | null;
   tickets: TicketDelivery | null;
   cdc: RunningCdc | null;
+  cmdbPoll: RunningCmdbPoll | null;
+  cmdbSink: RunningCmdbSink | null;
   /** Stops every stage, letting work in flight finish: batches commit or roll back, alerts are written. */
   stop(): Promise<void>;
 }
@@ -98,6 +125,9 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     let alerts: AlertEngine | null = null;
     let tickets: TicketDelivery | null = null;
     let cdc: RunningCdc | null = null;
+    let cmdbPoll: RunningCmdbPoll | null = null;
+    let cmdbSink: RunningCmdbSink | null = null;
+    let graphql: RunningGraphql | null = null;
     const checks: ReadinessCheck[] = [
       { name: 'postgres', check: async () => void (await db.raw('SELECT 1')) },
       {
@@ -111,6 +141,26 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     ];
     if (stages.ingest !== false) checks.push(consumerCheck('ingest', () => ingest?.consumer));
     if (stages.cdc !== false) checks.push(consumerCheck('cdc', () => cdc?.consumer));
+    if (stages.cmdbPoll !== false)
+      checks.push({
+        name: 'cmdbPoll',
+        // As for tickets: refused credentials or roles make the hub unready (the poll can never work); an outage
+        // does not (the poll keeps its watermark and catches up; its lag is in /metrics).
+        check: async () => {
+          const health = cmdbPoll?.health();
+          if (!health) throw new Error('not started');
+          if (health.state === 'failing' && (health.errorKind === 'auth' || health.errorKind === 'rejected'))
+            throw new Error(health.error ?? health.state);
+        },
+      });
+    if (stages.graphql !== false)
+      checks.push({
+        name: 'graphql',
+        check: async () => {
+          if (!graphql) throw new Error('not started');
+          await graphql.ready();
+        },
+      });
     if (stages.tickets !== false)
       checks.push({
         name: 'servicenow',
@@ -132,6 +182,14 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       `hub listening on http://127.0.0.1:${http.port} (/healthz, /readyz, /metrics)`,
     );
 
+    if (stages.graphql !== false) {
+      stage = 'GraphQL API';
+      const pool = createPool(config.database.url, { max: config.database.poolMax, logger, name: 'graphql' });
+      stops.push({ name: 'GraphQL pool', stop: () => pool.end() });
+      const running = await startGraphql({ http, db: pool, servicenow: config.servicenow, logger });
+      graphql = running;
+      stops.push({ name: 'GraphQL API', stop: () => running.stop() });
+    }
     if (stages.alerts !== false) {
       stage = 'alert rules';
       const rules = loadAlertRules('connectors/alert-rules.yaml');
@@ -149,9 +207,17 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       heartbeat.unref();
       stops.push({ name: 'heartbeat timer', stop: () => clearInterval(heartbeat) });
     }
+    if (stages.quality !== false) {
+      stage = 'data quality';
+      const pool = createPool(config.database.url, { max: 2 });
+      stops.push({ name: 'data-quality pool', stop: () => pool.end() });
+      const jobs = startQualityJobs({ pool, knex: db, logger });
+      stops.push({ name: 'data quality', stop: () => jobs.stop() });
+    }
     if (stages.ingest !== false) {
       stage = 'telemetry ingest';
       const hooks: IngestHook[] = [];
+
       const engine = alerts;
       if (engine)
         hooks.push({
@@ -175,6 +241,30 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       cdc = running;
       stops.push({ name: 'CDC', stop: () => running.stop() });
     }
+    if (stages.cmdbPoll !== false) {
+      stage = 'CMDB poll';
+      const running = await startCmdbPoll(config, { logger });
+      cmdbPoll = running;
+      stops.push({ name: 'CMDB poll', stop: () => running.stop() });
+    }
+    if (stages.cmdbSink !== false) {
+      stage = 'CMDB sink';
+      const running = await startCmdbSink(config, { logger });
+      cmdbSink = running;
+      stops.push({ name: 'CMDB sink', stop: () => running.stop() });
+    }
+    if (stages.deviceState !== false) {
+      // Silence is the absence of data, so going offline needs a clock of its own (src/device-state).
+      stage = 'offline sweeper';
+      const sweeper = startOfflineSweeper({
+        databaseUrl: config.database.url,
+        everyMs: config.deviceState.sweepIntervalSeconds * 1000,
+        intervals: config.deviceState.offlineAfterIntervals,
+        floorS: config.deviceState.offlineFloorSeconds,
+        logger,
+      });
+      stops.push({ name: 'offline sweeper', stop: () => sweeper.stop() });
+    }
     if (stages.tickets !== false) {
       stage = 'ServiceNow ticket delivery';
       const delivery = await startTicketDelivery(config, { logger });
@@ -189,6 +279,8 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
       alerts,
       tickets,
       cdc,
+      cmdbPoll,
+      cmdbSink,
       stop: stopAll,
     };
   } catch (err) {

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { type HubConfig, loadConfig } from '../config/index.ts';
 import {
   type ConnectClient,
   type ConnectorDefinition,
@@ -45,6 +46,39 @@ export interface ApplyOptions {
   /** How long RUNNING must hold before apply trusts it (see ConnectClient.waitRunning); 5 s by default. */
   settleMs?: number;
   log?: (line: string) => void;
+  /**
+   * Values for `{{name}}` placeholders in definitions (connectorPlaceholders); by default from the hub's config
+   * (loadConfig: iot-hub.yaml, DATABASE_URL).
+   */
+  placeholders?: Record<string, string>;
+}
+
+/**
+ * The placeholders a definition may use: `{{database.dbname}}`, the hub's own database (config database.url), so
+ * a connector on the hub's tables (connectors/debezium/outbox.json) follows DATABASE_URL.
+ */
+export function connectorPlaceholders(config: Pick<HubConfig, 'database'>): Record<string, string> {
+  return { 'database.dbname': decodeURIComponent(new URL(config.database.url).pathname.slice(1)) };
+}
+
+/** The definition with its `{{name}}` placeholders filled; an unknown one is an error naming it and the file. */
+export function fillPlaceholders(
+  def: ConnectorDefinition,
+  values: Record<string, string>,
+  file?: string,
+): ConnectorDefinition {
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(def.config)) {
+    config[key] = String(value).replace(/\{\{([^}]+)\}\}/g, (_, name: string) => {
+      const filled = values[name.trim()];
+      if (filled === undefined)
+        throw new Error(
+          `${file ?? def.name}: ${key}: unknown placeholder {{${name}}}; known: ${Object.keys(values).join(', ')}`,
+        );
+      return filled;
+    });
+  }
+  return { ...def, config };
 }
 
 /** Thrown by applyConnectors when some connector did not reach RUNNING; `results` covers all of them. */
@@ -73,8 +107,14 @@ export async function applyConnectors(
   sources: readonly (string | ConnectorDefinition)[],
   options: ApplyOptions = {},
 ): Promise<ApplyResult[]> {
+  let placeholders = options.placeholders;
+  const fill = (def: ConnectorDefinition, file?: string) => {
+    if (!JSON.stringify(def.config).includes('{{')) return def;
+    placeholders ??= connectorPlaceholders(loadConfig());
+    return fillPlaceholders(def, placeholders, file);
+  };
   const defs = sources.map((s) =>
-    typeof s === 'string' ? { file: s, def: readConnectorDefinition(s) } : { def: s },
+    typeof s === 'string' ? { file: s, def: fill(readConnectorDefinition(s), s) } : { def: fill(s) },
   );
   const seen = new Set<string>();
   for (const { def, file } of defs) {

@@ -12,6 +12,26 @@ export {
   startCdc,
 } from './cdc-service.ts';
 export {
+  type CmdbPollHealth,
+  type CmdbPollOptions,
+  type CmdbPollOutcome,
+  type CmdbPollSource,
+  loadCmdbPollSources,
+  pollCmdbTable,
+  type RunningCmdbPoll,
+  type StartCmdbPollOptions,
+  startCmdbPoll,
+} from './cmdb-poll.ts';
+export { CmdbTableReader, type TablePageRequest, type TableRecord } from './cmdb-poll-reader.ts';
+export {
+  CmdbSink,
+  type CmdbSinkOptions,
+  type CmdbSinkPassResult,
+  type RunningCmdbSink,
+  startCmdbSink,
+} from './cmdb-sink.ts';
+export { type CmdbSinkFailure, type CmdbSinkStatus, CmdbSinkStore } from './cmdb-sink-store.ts';
+export {
   ConnectClient,
   type ConnectorDefinition,
   type ConnectorOverview,
@@ -28,6 +48,7 @@ export {
   ConnectorApplyError,
   type ConnectorReport,
   connectorFiles,
+  connectorPlaceholders,
   connectorStatus,
   defaultConnectorDir,
   type SlotStatus,
@@ -43,3 +64,20 @@ export {
   type SnapshotMarker,
   type Tombstone,
 } from './envelope.ts';
+export {
+  applyFactChanges,
+  type CdcFact,
+  countFactOutcome,
+  type FactChangeOutcome,
+  loadCdcFacts,
+} from './fact-changes.ts';
+export {
+  type AttributeConflict,
+  type DeviceReconciliation,
+  type DeviceSource,
+  type DeviceWithoutCi,
+  reconcileDevices,
+  type SurvivorshipRule,
+  survivorshipRules,
+  type TelemetryOnlyDevice,
+} from './reconcile.ts';

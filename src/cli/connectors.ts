@@ -7,6 +7,7 @@ import {
   ConnectorApplyError,
   type ConnectorReport,
   connectorFiles,
+  connectorPlaceholders,
   connectorStatus,
 } from '../cdc/index.ts';
 import { loadConfig } from '../config/index.ts';
@@ -34,7 +35,11 @@ export function registerConnectorsCommand(program: Command): void {
         throw new Error(`--timeout must be a positive number of seconds, not ${options.timeout}`);
       const sources = files.length > 0 ? files : connectorFiles();
       try {
-        const results = await applyConnectors(connect, sources, { dryRun: options.dryRun, timeoutMs });
+        const results = await applyConnectors(connect, sources, {
+          dryRun: options.dryRun,
+          timeoutMs,
+          placeholders: connectorPlaceholders(config),
+        });
         printApply(results, !!options.dryRun);
       } catch (err) {
         if (!(err instanceof ConnectorApplyError)) throw err;

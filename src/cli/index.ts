@@ -3,11 +3,15 @@ import { silenceKafkajsTimeoutWarning } from '../kafka/index.ts';
 import { registerAlertsCommand } from './alerts.ts';
 import { registerBackfillCommand } from './backfill.ts';
 import { registerBenchCommand } from './bench.ts';
+import { registerCmdbCommand } from './cmdb.ts';
 import { registerConnectorsCommand } from './connectors.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDlqCommand } from './dlq.ts';
+import { registerGraphqlCommand } from './graphql.ts';
 import { registerMappingsCommand } from './mappings.ts';
 import { registerMigrateCommand } from './migrate.ts';
+import { registerQualityCommand } from './quality.ts';
+import { registerReconcileCommand } from './reconcile.ts';
 import { registerServicenowCommand } from './servicenow.ts';
 import { registerSimulateCommand } from './simulate.ts';
 import { registerStackCommand } from './stack.ts';
@@ -33,8 +37,12 @@ registerBackfillCommand(program);
 registerTicketsCommand(program);
 registerAlertsCommand(program);
 registerMappingsCommand(program);
+registerReconcileCommand(program);
 registerServicenowCommand(program);
+registerCmdbCommand(program);
 registerSimulateCommand(program);
+registerQualityCommand(program);
+registerGraphqlCommand(program);
 
 // The CLI is the process: its one process-wide setting is dropping kafkajs's known-harmless timer warning.
 silenceKafkajsTimeoutWarning();

@@ -32,6 +32,40 @@ export interface HubConfig {
     };
   };
   connect: { url: string };
+  /** The ServiceNow CMDB poll (src/cdc/cmdb-poll.ts; docs/architecture.md, "ServiceNow CMDB as a source"). */
+  cmdbPoll: {
+    /** Ids of the `source.kind: cmdb_poll` mappings to run; the others stay off. */
+    mappings: string[];
+    intervalSeconds: number;
+    /** Each poll starts this far before the watermark: clock skew, late commits, same-second updates. */
+    overlapSeconds: number;
+    pageSize: number;
+  };
+  /** The ServiceNow CMDB sink (src/cdc/cmdb-sink.ts; docs/servicenow-cmdb.md). */
+  cmdbSink: {
+    intervalSeconds: number;
+    /** Items per IRE call. */
+    batchSize: number;
+    /** At most this many IRE calls start per second. */
+    callsPerSecond: number;
+    /** `sysparm_data_source` and `sys_object_source_info.source_name`: a cmdb_ci.discovery_source choice. */
+    dataSource: string;
+    className: string;
+    /** u_last_seen is rounded down to this many seconds, so a reporting device is not an update per reading. */
+    lastSeenResolutionSeconds: number;
+    retryBaseSeconds: number;
+    retryMaxSeconds: number;
+    requestTimeoutMs: number;
+  };
+  /** Device state from telemetry (src/device-state; docs/architecture.md, "Device state and the outbox"). */
+  deviceState: {
+    /** Seconds between offline sweeps. */
+    sweepIntervalSeconds: number;
+    /** A device is offline after this many of its reporting intervals (dw.dim_device.expected_interval_s) of silence. */
+    offlineAfterIntervals: number;
+    /** Seconds of silence allowed at least, and for a device of unknown cadence. */
+    offlineFloorSeconds: number;
+  };
   http: { port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
 }
@@ -52,6 +86,19 @@ export const defaultConfig: Omit<HubConfig, 'file'> = {
     },
   },
   connect: { url: 'http://127.0.0.1:18083' },
+  cmdbPoll: { mappings: ['cmdb-device-ci'], intervalSeconds: 30, overlapSeconds: 60, pageSize: 500 },
+  cmdbSink: {
+    intervalSeconds: 30,
+    batchSize: 50,
+    callsPerSecond: 2,
+    dataSource: 'IoTHub',
+    className: 'cmdb_ci_iot',
+    lastSeenResolutionSeconds: 900,
+    retryBaseSeconds: 30,
+    retryMaxSeconds: 3600,
+    requestTimeoutMs: 30_000,
+  },
+  deviceState: { sweepIntervalSeconds: 15, offlineAfterIntervals: 3, offlineFloorSeconds: 60 },
   http: { port: 4000 },
   log: { level: 'info' },
 };

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import { recordDeviceState } from '../device-state/index.ts';
 import type { ReferenceCache } from '../enrich/index.ts';
 import type { HubMessage } from '../kafka/index.ts';
 import type { MappingRouter } from '../mapping/index.ts';
 import { withSpan } from '../observability/index.ts';
+import { StreamQualityStage } from '../quality/index.ts';
 import type { DeadLetter } from './dead-letters.ts';
 import { type BatchCounts, BatchLedger } from './stages/batch-ledger.ts';
 import { enrichReadings, type LoadedValue } from './stages/enrich.ts';
@@ -29,6 +31,22 @@ export interface IngestContext {
    * (future_skew still applies). The loader creates the months they need; the rollup picks up their hours.
    */
   allowLate?: boolean;
+  /** The data-quality stage (docs/data-quality.md); default: one per ReferenceCache, i.e. per ingest. */
+  quality?: StreamQualityStage | false;
+}
+
+// One data-quality stage per ingest (its ReferenceCache), so its cache of series states is per ingest.
+const qualityStages = new WeakMap<ReferenceCache, StreamQualityStage>();
+function qualityStageOf(ctx: IngestContext): StreamQualityStage | null {
+  if (ctx.quality !== undefined) return ctx.quality || null;
+  // An operator's switch (and the ingest bench's baseline): IOT_HUB_QUALITY_STAGE=off loads without it.
+  if (process.env.IOT_HUB_QUALITY_STAGE === 'off') return null;
+  let stage = qualityStages.get(ctx.cache);
+  if (!stage) {
+    stage = new StreamQualityStage();
+    qualityStages.set(ctx.cache, stage);
+  }
+  return stage;
 }
 
 export interface BatchOutcome {
@@ -78,6 +96,11 @@ export async function processRecords(
       ledger,
     ),
   );
+  const quality = qualityStageOf(ctx);
+  if (quality)
+    await withSpan('ingest.quality', { facts: enriched.facts.length }, () =>
+      quality.assess(client, enriched.facts, snapshot.version),
+    );
   const load = await withSpan('ingest.load', { facts: enriched.facts.length }, () =>
     loadBatch(
       client,
@@ -95,6 +118,12 @@ export async function processRecords(
       ledger,
     ),
   );
+  // Device status and health, announced through hub.outbox in this transaction (src/device-state). A backfill
+  // loads old readings, which say nothing about whether a device is online now.
+  if (!ctx.allowLate)
+    await withSpan('ingest.device_state', {}, () =>
+      recordDeviceState(client, enriched.facts, enriched.snapshot),
+    );
   return {
     batchId: load.batchId,
     counts: load.counts,

@@ -24,6 +24,7 @@ export type {
   TestSpec,
   UnknownFieldsPolicy,
 } from './mapping-spec.ts';
+export { didYouMean } from './suggest.ts';
 export { type MappingTestReport, type MappingTestResult, runMappingTests } from './test-runner.ts';
 export type {
   BatchMapResult,
@@ -33,4 +34,3 @@ export type {
   MappingInput,
   MapResult,
 } from './types.ts';
-export { didYouMean } from './suggest.ts';

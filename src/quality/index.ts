@@ -25,6 +25,18 @@ export {
   type ThresholdRule,
 } from './alert-rules.ts';
 export {
+  drainAlertOutbox,
+  type QualityJobs,
+  type QualityReport,
+  qualityReport,
+  runCalibrationDue,
+  runCalibrationStep,
+  runDrift,
+  runGapSweep,
+  StreamQualityStage,
+  startQualityJobs,
+} from './monitor/index.ts';
+export {
   type AlertTraceContext,
   activeTraceContext,
   type RaiseAlertsOptions,

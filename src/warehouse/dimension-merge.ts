@@ -82,6 +82,133 @@ export async function mergeDimension(
   target: DimensionTarget,
   changes: readonly Row[],
 ): Promise<DimensionMergeResult> {
+  if (changes.length === 0) return emptyOutcome();
+  const columns = await tableColumns(client, target.table);
+  const nk = target.naturalKey;
+  const skColumn = sk(target);
+  for (const change of changes) {
+    const key = change[nk];
+    if (typeof key !== 'string' || key.length === 0)
+      throw new Error(`${target.table}: a change without its natural key ${nk}`);
+  }
+  // The latest version of each of the batch's keys (the current one, or the last closed one of a deleted key),
+  // locked in key order, so two appliers of overlapping keys wait for each other rather than deadlock. That is all
+  // most changes need: it holds the key's highest source position and the values a change is compared with.
+  // A change that rewrites history (a type-1 correction of every version, a back-dated change) asks for the
+  // key's whole history, which is then locked too and the batch planned again. The plan is written with one
+  // UPDATE of the existing rows and one INSERT of the new ones.
+  const keys = [...new Set(changes.map((c) => c[nk] as string))].sort();
+  const stored = await lockLatestVersions(client, target, keys);
+  const full = new Set<string>();
+  let planned = planMerge(changes, stored, full, target, columns);
+  if (planned.needHistory.size > 0) {
+    const needed = [...planned.needHistory].sort();
+    const { rows: history } = await client.query<Row>(
+      `SELECT * FROM ${target.table} WHERE ${nk} = ANY($1) ORDER BY ${nk}, valid_from FOR UPDATE`,
+      [needed],
+    );
+    for (const key of needed) full.add(key);
+    planned = planMerge(
+      changes,
+      [...stored.filter((r) => !full.has(r[nk] as string)), ...history],
+      full,
+      target,
+      columns,
+    );
+  }
+  const { outcome, byKey } = planned;
+
+  // Existing rows first: closing a current version frees its key for the new current version inserted next.
+  const updates = [...byKey.values()].flat().filter((v) => v.stored && v.dirty);
+  if (updates.length > 0) {
+    const set = [...columns].filter((c) => c !== skColumn);
+    await client.query(
+      `UPDATE ${target.table} t SET ${set.map((c) => `${c} = v.${c}`).join(', ')}
+       FROM json_populate_recordset(NULL::${target.table}, $1::json) v WHERE t.${skColumn} = v.${skColumn}`,
+      [toJson(updates.map((v) => v.row))],
+    );
+  }
+  const inserts = [...byKey.values()].flat().filter((v) => !v.stored);
+  if (inserts.length > 0) {
+    const cols = [...new Set(inserts.flatMap((v) => Object.keys(v.row)))].filter(
+      (c) => columns.has(c) && c !== skColumn,
+    );
+    await client.query(
+      `INSERT INTO ${target.table} (${cols.join(', ')})
+       SELECT ${cols.join(', ')} FROM json_populate_recordset(NULL::${target.table}, $1::json)`,
+      [toJson(inserts.map((v) => v.row))],
+    );
+  }
+  return outcome;
+}
+
+/**
+ * Writes a back-dated change into a key's history: the version valid at `at` is split there (or taken whole when
+ * it starts exactly then), and from `at` on every version carries the change's values of the tracked columns it
+ * changed, while the columns it did not change keep their historical values (Kimball's handling of a
+ * late-arriving type-2 change). The current version then holds the change's values (and `row_hash`), as the
+ * source does now.
+ * Facts are re-keyed by the caller (correctFactAssets reads versions by reading time).
+ */
+function rebuildHistory(
+  versions: Version[],
+  at: number,
+  changed: string[],
+  values: Row,
+  target: DimensionTarget,
+) {
+  versions.sort((a, b) => ms(a.row.valid_from) - ms(b.row.valid_from));
+  const set = Object.fromEntries(changed.map((c) => [c, values[c]]));
+  const index = versions.findIndex((v) => ms(v.row.valid_from) <= at && at < ms(v.row.valid_to));
+  if (index === -1) {
+    // `at` falls between a delete and the key's return: the versions after it take the values.
+    for (const v of versions) if (ms(v.row.valid_from) > at) Object.assign(v.row, set);
+  } else {
+    const split = versions[index]!;
+    if (ms(split.row.valid_from) < at) {
+      const { [sk(target)]: _sk, ...copy } = split.row;
+      versions.splice(index + 1, 0, {
+        row: { ...copy, valid_from: new Date(at), valid_to: split.row.valid_to, is_inferred: false },
+        stored: false,
+        dirty: true,
+      });
+      split.row.valid_to = new Date(at);
+      split.row.is_current = false;
+      split.dirty = true;
+    }
+    for (const v of versions.slice(index)) if (ms(v.row.valid_from) >= at) Object.assign(v.row, set);
+  }
+  for (const v of versions) {
+    if (ms(v.row.valid_from) < at && v.row.is_current !== true) continue;
+    if (v.row.is_current === true) Object.assign(v.row, values);
+    else v.row.row_hash = rowHash(v.row, target.tracked);
+    v.dirty = true;
+  }
+}
+
+/** A version bound in epoch ms; ±infinity as ±Infinity. */
+function ms(v: unknown): number {
+  if (v === Number.POSITIVE_INFINITY || v === 'infinity') return Number.POSITIVE_INFINITY;
+  if (v === Number.NEGATIVE_INFINITY || v === '-infinity') return Number.NEGATIVE_INFINITY;
+  return v instanceof Date ? v.getTime() : new Date(v as string).getTime();
+}
+
+/** The merge planned in memory: every change applied to its key's versions, nothing written yet. */
+interface MergePlan {
+  outcome: DimensionMergeResult;
+  byKey: Map<string, Version[]>;
+  /** Keys whose changes need every version (only the latest was loaded). */
+  needHistory: Set<string>;
+}
+
+function planMerge(
+  changes: readonly Row[],
+  stored: readonly Row[],
+  full: ReadonlySet<string>,
+  target: DimensionTarget,
+  columns: Set<string>,
+): MergePlan {
+  const nk = target.naturalKey;
   const outcome: DimensionMergeResult = {
     inserted: 0,
     completed: 0,
@@ -95,27 +222,12 @@ export async function mergeDimension(
     unknownDeletes: 0,
     keys: { inserted: [], completed: [], versioned: [], changed: {} },
   };
-  if (changes.length === 0) return outcome;
-  const columns = await tableColumns(client, target.table);
-  const nk = target.naturalKey;
-  const skColumn = sk(target);
-  for (const change of changes) {
-    const key = change[nk];
-    if (typeof key !== 'string' || key.length === 0)
-      throw new Error(`${target.table}: a change without its natural key ${nk}`);
-  }
-  // Every version of the batch's keys, locked in one statement and in key order (so two appliers of
-  // overlapping keys wait for each other rather than deadlock). The changes are then planned in memory, key by
-  // key in the order given, and written with one UPDATE of the existing rows and one INSERT of the new ones.
-  const keys = [...new Set(changes.map((c) => c[nk] as string))].sort();
-  const { rows: stored } = await client.query<Row>(
-    `SELECT * FROM ${target.table} WHERE ${nk} = ANY($1) ORDER BY ${nk}, valid_from FOR UPDATE`,
-    [keys],
-  );
+  const needHistory = new Set<string>();
   const byKey = new Map<string, Version[]>();
-  for (const row of stored) {
+  // Copies: a second planning pass must start from the rows as stored.
+  for (const row of [...stored].sort((x, y) => ms(x.valid_from) - ms(y.valid_from))) {
     const list = byKey.get(row[nk] as string) ?? [];
-    list.push({ row, stored: true, dirty: false });
+    list.push({ row: { ...row }, stored: true, dirty: false });
     byKey.set(row[nk] as string, list);
   }
 
@@ -195,6 +307,16 @@ export async function mergeDimension(
     }
 
     const type1Changed = target.type1.some((c) => c in values && !same(values[c], current?.[c]));
+    const effective = toDate(change[target.effectiveFrom]) ?? new Date();
+    const backDated =
+      current !== null &&
+      Buffer.compare(hash, current.row_hash as Buffer) !== 0 &&
+      effective.getTime() <= ms(current.valid_from);
+    if ((type1Changed || backDated) && !full.has(key)) {
+      // Rewrites earlier versions too: plan again with the key's whole history.
+      needHistory.add(key);
+      continue;
+    }
     if (type1Changed) {
       const set = Object.fromEntries(target.type1.filter((c) => c in values).map((c) => [c, values[c]]));
       for (const v of versions) touch(v, set);
@@ -211,8 +333,7 @@ export async function mergeDimension(
     }
     if (Buffer.compare(hash, current!.row_hash as Buffer) !== 0) {
       const changed = target.tracked.filter((c) => c in values && !same(values[c], current![c]));
-      const effective = toDate(change[target.effectiveFrom]) ?? new Date();
-      if (effective.getTime() <= ms(current!.valid_from)) {
+      if (backDated) {
         rebuildHistory(versions, effective.getTime(), changed, { ...values, row_hash: hash }, target);
         outcome.late += 1;
         outcome.versioned += 1;
@@ -237,79 +358,49 @@ export async function mergeDimension(
     if (!type1Changed) outcome.unchanged += 1;
   }
 
-  // Existing rows first: closing a current version frees its key for the new current version inserted next.
-  const updates = [...byKey.values()].flat().filter((v) => v.stored && v.dirty);
-  if (updates.length > 0) {
-    const set = [...columns].filter((c) => c !== skColumn);
-    await client.query(
-      `UPDATE ${target.table} t SET ${set.map((c) => `${c} = v.${c}`).join(', ')}
-       FROM json_populate_recordset(NULL::${target.table}, $1::json) v WHERE t.${skColumn} = v.${skColumn}`,
-      [toJson(updates.map((v) => v.row))],
-    );
-  }
-  const inserts = [...byKey.values()].flat().filter((v) => !v.stored);
-  if (inserts.length > 0) {
-    const cols = [...new Set(inserts.flatMap((v) => Object.keys(v.row)))].filter(
-      (c) => columns.has(c) && c !== skColumn,
-    );
-    await client.query(
-      `INSERT INTO ${target.table} (${cols.join(', ')})
-       SELECT ${cols.join(', ')} FROM json_populate_recordset(NULL::${target.table}, $1::json)`,
-      [toJson(inserts.map((v) => v.row))],
-    );
-  }
-  return outcome;
+  return { outcome, byKey, needHistory };
+}
+
+function emptyOutcome(): DimensionMergeResult {
+  return {
+    inserted: 0,
+    completed: 0,
+    versioned: 0,
+    corrected: 0,
+    closed: 0,
+    duplicates: 0,
+    unchanged: 0,
+    late: 0,
+    orphanUpdates: 0,
+    unknownDeletes: 0,
+    keys: { inserted: [], completed: [], versioned: [], changed: {} },
+  };
 }
 
 /**
- * Writes a back-dated change into a key's history: the version valid at `at` is split there (or taken whole when
- * it starts exactly then), and from `at` on every version carries the change's values of the tracked columns it
- * changed, while the columns it did not change keep their historical values (Kimball's handling of a
- * late-arriving type-2 change). The current version then holds the change's values (and `row_hash`), as the
- * source does now.
- * Facts are re-keyed by the caller (correctFactAssets reads versions by reading time).
+ * Locks and returns each key's current version, and for a key without one (deleted) its last closed version:
+ * the version with the key's highest source position and latest values.
  */
-function rebuildHistory(
-  versions: Version[],
-  at: number,
-  changed: string[],
-  values: Row,
+async function lockLatestVersions(
+  client: pg.ClientBase,
   target: DimensionTarget,
-) {
-  versions.sort((a, b) => ms(a.row.valid_from) - ms(b.row.valid_from));
-  const set = Object.fromEntries(changed.map((c) => [c, values[c]]));
-  const index = versions.findIndex((v) => ms(v.row.valid_from) <= at && at < ms(v.row.valid_to));
-  if (index === -1) {
-    // `at` falls between a delete and the key's return: the versions after it take the values.
-    for (const v of versions) if (ms(v.row.valid_from) > at) Object.assign(v.row, set);
-  } else {
-    const split = versions[index]!;
-    if (ms(split.row.valid_from) < at) {
-      const { [sk(target)]: _sk, ...copy } = split.row;
-      versions.splice(index + 1, 0, {
-        row: { ...copy, valid_from: new Date(at), valid_to: split.row.valid_to, is_inferred: false },
-        stored: false,
-        dirty: true,
-      });
-      split.row.valid_to = new Date(at);
-      split.row.is_current = false;
-      split.dirty = true;
-    }
-    for (const v of versions.slice(index)) if (ms(v.row.valid_from) >= at) Object.assign(v.row, set);
-  }
-  for (const v of versions) {
-    if (ms(v.row.valid_from) < at && v.row.is_current !== true) continue;
-    if (v.row.is_current === true) Object.assign(v.row, values);
-    else v.row.row_hash = rowHash(v.row, target.tracked);
-    v.dirty = true;
-  }
-}
-
-/** A version bound in epoch ms; ±infinity as ±Infinity. */
-function ms(v: unknown): number {
-  if (v === Number.POSITIVE_INFINITY || v === 'infinity') return Number.POSITIVE_INFINITY;
-  if (v === Number.NEGATIVE_INFINITY || v === '-infinity') return Number.NEGATIVE_INFINITY;
-  return v instanceof Date ? v.getTime() : new Date(v as string).getTime();
+  keys: string[],
+): Promise<Row[]> {
+  const nk = target.naturalKey;
+  const { rows: current } = await client.query<Row>(
+    `SELECT * FROM ${target.table} WHERE ${nk} = ANY($1) AND is_current ORDER BY ${nk} FOR UPDATE`,
+    [keys],
+  );
+  const found = new Set(current.map((r) => r[nk] as string));
+  const closedKeys = keys.filter((k) => !found.has(k));
+  if (closedKeys.length === 0) return current;
+  const { rows: closed } = await client.query<Row>(
+    `SELECT * FROM ${target.table} t WHERE ${nk} = ANY($1)
+       AND valid_to = (SELECT max(valid_to) FROM ${target.table} l WHERE l.${nk} = t.${nk})
+     ORDER BY ${nk} FOR UPDATE`,
+    [closedKeys],
+  );
+  return [...current, ...closed];
 }
 
 /** One version of a key while a batch is planned: a stored row (changed or not) or a new one. */

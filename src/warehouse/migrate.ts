@@ -5,6 +5,12 @@ import * as hubState from '../../migrations/20261126000003_hub_state.ts';
 import * as rollupQueue from '../../migrations/20261126000004_rollup_queue.ts';
 import * as alertTickets from '../../migrations/20261126000005_alert_tickets.ts';
 import * as ingestAccounting from '../../migrations/20261201000000_ingest_accounting.ts';
+import * as deviceState from '../../migrations/20261201100000_device_state.ts';
+import * as cmdbCi from '../../migrations/20261201120000_cmdb_ci.ts';
+import * as deviceOutbox from '../../migrations/20261201130000_device_outbox.ts';
+import * as cmdbSink from '../../migrations/20261201140000_cmdb_sink.ts';
+import * as dataQuality from '../../migrations/20261201150000_data_quality.ts';
+import * as graphqlAudit from '../../migrations/20261201160000_graphql_audit.ts';
 import { createKnex, ensureDatabase, type Knex } from '../db/index.ts';
 
 export type MigrateAction = 'up' | 'down' | 'status';
@@ -37,6 +43,12 @@ const migrations: readonly NamedMigration[] = [
   { name: '20261126000004_rollup_queue', migration: rollupQueue },
   { name: '20261126000005_alert_tickets', migration: alertTickets },
   { name: '20261201000000_ingest_accounting', migration: ingestAccounting },
+  { name: '20261201100000_device_state', migration: deviceState },
+  { name: '20261201120000_cmdb_ci', migration: cmdbCi },
+  { name: '20261201130000_device_outbox', migration: deviceOutbox },
+  { name: '20261201140000_cmdb_sink', migration: cmdbSink },
+  { name: '20261201150000_data_quality', migration: dataQuality },
+  { name: '20261201160000_graphql_audit', migration: graphqlAudit },
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

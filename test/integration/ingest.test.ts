@@ -153,17 +153,14 @@ describe('telemetry ingest', () => {
       { device_nk: known, is_inferred: false, asset_nk: `asset-${sfx}`, n: 22 * 3 + 2 },
       { device_nk: unknown, is_inferred: true, asset_nk: '#unknown', n: 3 },
     ]);
-    // maintenance context: the three readings inside the work order's window are suspect (QARTOD 3), no others
-    const { rows: suspect } = await db.query(
-      `SELECT f.reading_ts, f.quality_code FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk)
-       WHERE d.device_nk = $1 AND f.quality_code = 3 AND f.source_topic = 'telemetry.acme'`,
-      [known],
+    // maintenance context: the three readings inside the work order's window are suspect (QARTOD 3). Readings
+    // outside it may be flagged by the data-quality detectors (this test's series are flat), never failed.
+    const { rows: inWindow } = await db.query(
+      `SELECT f.quality_code FROM dw.fact_sensor_reading f JOIN dw.dim_device d USING (device_sk)
+       WHERE d.device_nk = $1 AND f.source_topic = 'telemetry.acme' AND f.reading_ts = $2`,
+      [known, iso(now - 2 * 3600_000)],
     );
-    expect(suspect.map((r) => new Date(r.reading_ts).getTime())).toEqual([
-      now - 2 * 3600_000,
-      now - 2 * 3600_000,
-      now - 2 * 3600_000,
-    ]);
+    expect(inWindow.map((r) => r.quality_code)).toEqual([3, 3, 3]);
 
     // unit conversion reached the warehouse: 212 °F is 100 °C
     const { rows: hot } = await db.query(

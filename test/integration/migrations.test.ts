@@ -20,6 +20,12 @@ const allMigrations = [
   '20261126000004_rollup_queue',
   '20261126000005_alert_tickets',
   '20261201000000_ingest_accounting',
+  '20261201100000_device_state',
+  '20261201120000_cmdb_ci',
+  '20261201130000_device_outbox',
+  '20261201140000_cmdb_sink',
+  '20261201150000_data_quality',
+  '20261201160000_graphql_audit',
 ];
 
 let url: string;
@@ -116,6 +122,7 @@ describe('migrations', () => {
       'dim_asset',
       'bridge_asset_hierarchy',
       'dim_device',
+      'dim_cmdb_ci',
       'fact_sensor_reading',
       'fact_sensor_reading_default',
       'fact_sensor_hourly',
@@ -128,8 +135,14 @@ describe('migrations', () => {
       'alert',
       'alert_ticket_lease',
       'audit_log',
+      'cmdb_poll_state',
+      'cmdb_sink_state',
       'consumer_offsets',
       'dead_letter',
+      'device_state',
+      'dq_alert_outbox',
+      'dq_calibration_step_done',
+      'dq_series_state',
       'lineage',
       'outbox',
       'reference_version',
@@ -285,7 +298,7 @@ describe('migrations', () => {
     const down = await migrateDatabase(url, 'down', (line) => lines.push(line));
     expect(down.changed).toEqual([...allMigrations].reverse());
     expect(down.pending).toEqual(allMigrations);
-    expect(lines[0]).toBe('rolled back 20261201000000_ingest_accounting');
+    expect(lines[0]).toBe(`rolled back ${allMigrations.at(-1)}`);
     const { rows } = await knex.raw("SELECT nspname FROM pg_namespace WHERE nspname IN ('dw', 'hub')");
     expect(rows).toEqual([]);
 
@@ -294,6 +307,6 @@ describe('migrations', () => {
 
     const up = await migrateDatabase(url, 'up');
     expect(up.changed).toEqual(allMigrations);
-    expect(await tablesIn('hub')).toHaveLength(9);
+    expect(await tablesIn('hub')).toHaveLength(15);
   });
 });

@@ -9,6 +9,9 @@ import { startServiceNowEmulator } from '../../src/devtools/servicenow/index.ts'
 import { StackError, stackPaths, stackUp, stackVersions } from '../../src/devtools/stack/index.ts';
 import { startHub } from '../../src/hub.ts';
 
+/** The stages these checks of the HTTP port and readiness do not need. */
+const unusedStages = { quality: false, deviceState: false, cmdbPoll: false, cmdbSink: false, graphql: false };
+
 const run = promisify(execFile);
 const cli = (...args: string[]) => run(process.execPath, ['bin/iot-hub.js', ...args], { encoding: 'utf8' });
 
@@ -53,7 +56,13 @@ describe('iot-hub stack', () => {
     config.http.port = 0;
     config.database.url = inject('databaseUrl');
     config.log.level = 'silent';
-    const hub = await startHub(config, { ingest: false, alerts: false, tickets: false, cdc: false });
+    const hub = await startHub(config, {
+      ingest: false,
+      alerts: false,
+      tickets: false,
+      cdc: false,
+      ...unusedStages,
+    });
     try {
       const base = `http://127.0.0.1:${hub.http.port}`;
       expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -76,7 +85,13 @@ describe('iot-hub stack', () => {
     config.database.url = inject('databaseUrl');
     config.redis.url = 'redis://127.0.0.1:1';
     config.log.level = 'silent';
-    const hub = await startHub(config, { ingest: false, alerts: false, tickets: false, cdc: false });
+    const hub = await startHub(config, {
+      ingest: false,
+      alerts: false,
+      tickets: false,
+      cdc: false,
+      ...unusedStages,
+    });
     try {
       const res = await fetch(`http://127.0.0.1:${hub.http.port}/readyz`);
       const body = (await res.json()) as { dependencies: Record<string, { up: boolean; error?: string }> };
@@ -96,7 +111,7 @@ describe('iot-hub stack', () => {
     config.log.level = 'silent';
     config.instance = `test-readyz-${process.pid}`;
     config.servicenow = { url: sn.url, auth: { ...config.servicenow.auth, password: 'wrong' } };
-    const hub = await startHub(config, { ingest: false, alerts: false, cdc: false });
+    const hub = await startHub(config, { ingest: false, alerts: false, cdc: false, ...unusedStages });
     try {
       const deadline = Date.now() + 60_000;
       type Ready = { dependencies: Record<string, { up: boolean; error?: string }> };
@@ -123,7 +138,9 @@ describe('iot-hub stack', () => {
     broken.database.url = inject('databaseUrl');
     broken.log.level = 'silent';
     broken.redis.url = 'redis://127.0.0.1:1';
-    await expect(startHub(broken, { ingest: false, alerts: false, cdc: false })).rejects.toThrow(
+    await expect(
+      startHub(broken, { ingest: false, alerts: false, cdc: false, ...unusedStages }),
+    ).rejects.toThrow(
       /^iot-hub could not start \(ServiceNow ticket delivery\): Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/,
     );
   });

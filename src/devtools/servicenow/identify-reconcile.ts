@@ -197,6 +197,8 @@ function planItems(ctx: EmulatorContext, items: readonly unknown[], dataSource: 
     const referenceError = checkReferences(ctx, className, values);
     if (referenceError) return plan(failedResult(className, index, referenceError));
     const lookup = item.lookup ?? [];
+    const lookupError = checkLookupClasses(lookup);
+    if (lookupError) return plan(failedResult(className, index, lookupError));
     const found = identifyHardware(ctx.store, values, lookup);
     if (found.missingAttributes) {
       const message = `In payload missing minimum set of input values for criterion (matching) attributes from identify rule for table [cmdb_ci_hardware]. Add these input values in payload item '${JSON.stringify(raw)}'`;
@@ -264,7 +266,8 @@ function checkReferences(
   for (const [name, value] of Object.entries(values)) {
     const def = ctx.registry.field(className, name);
     if (def?.type !== 'reference' || !def.reference || value === '' || isSystemField(name)) continue;
-    if (!ctx.store.get(def.reference, value)) {
+    const target = ctx.store.get(def.reference, value);
+    if (!target || (target.values.duplicate_of ?? '') !== '') {
       return {
         error: 'INVALID_INPUT_DATA',
         message: `Found invalid sys_id in payload. No record with sys_id [${value}] exist in table [${def.reference}] or is a duplicate record with [duplicate_of] field set to a main CI`,
@@ -272,6 +275,16 @@ function checkReferences(
     }
   }
   return undefined;
+}
+
+// The Hardware Rule has one lookup entry, on cmdb_serial_number; a lookup of another class has no rule.
+function checkLookupClasses(lookup: readonly IreLookup[]): IreError | undefined {
+  const other = lookup.find((l) => l.className !== 'cmdb_serial_number');
+  if (!other) return undefined;
+  return {
+    error: 'IDENTIFICATION_RULE_FOR_LOOKUP_MISSING',
+    message: `Identity Rule for table [cmdb_ci_hardware] missing Lookup Rule for class [${String(other.className ?? '')}]`,
+  };
 }
 
 /** The Hardware Rule entry that identifies an item (the first whose attributes it has) and its values. */

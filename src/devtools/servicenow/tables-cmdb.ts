@@ -1,4 +1,4 @@
-import { bool, choice, dateTime, reference, type TableDef, text } from './table-schema.ts';
+import { bool, choice, dateTime, integer, reference, type TableDef, text } from './table-schema.ts';
 
 /** `discovery_source` choices seen in the docs, plus the hub's own source. */
 export const defaultDataSources = [
@@ -66,6 +66,8 @@ export function cmdbTables(dataSources: readonly string[]): TableDef[] {
         comments: text('Comments'),
         sys_class_name: text('Class'),
         sys_domain: reference('Domain', 'sys_user_group', 'global'),
+        // Set on a duplicate CI to its main CI; IRE refuses references to such a duplicate.
+        duplicate_of: reference('Duplicate of', 'cmdb_ci'),
       },
     },
     {
@@ -92,7 +94,12 @@ export function cmdbTables(dataSources: readonly string[]): TableDef[] {
       label: 'IoT Device',
       extends: 'cmdb_ci_hardware',
       displayField: 'name',
-      fields: {},
+      // Custom columns the hub's CMDB sink writes (docs/servicenow-cmdb.md); an instance admin adds them.
+      fields: {
+        u_last_seen: dateTime('Last seen'),
+        u_battery_pct: integer('Battery (%)'),
+        u_health: choice('Health', { ok: 'OK', degraded: 'Degraded', failed: 'Failed' }),
+      },
     },
     {
       name: 'cmdb_ci_converged_infra',

@@ -1,6 +1,6 @@
 // Public face of the device simulator: fleet generation, MDM, CMMS and warehouse seeding, telemetry to
 // Kafka in every vendor format with injected faults, and the ground truth and ledger pipeline tests check.
-export { cmmsDatabaseUrl, migrateCmms } from './cmms-schema.ts';
+
 export { parseDurationMs, parseRate } from './duration.ts';
 export { type FaultKind, type FaultRates, faultKinds, parseFaultRates } from './fault-rates.ts';
 export { generateFleet } from './fleet.ts';
@@ -8,7 +8,6 @@ export type { AssetLevel, Fleet, FleetAsset, FleetDevice, FleetMetric, FleetOpti
 export type { GroundTruth, GroundTruthExcursion, GroundTruthFault } from './ground-truth.ts';
 export { type LateDataBounds, lateDataBounds } from './late-data-bounds.ts';
 export type { SimulationLedger, TopicLedger } from './ledger.ts';
-export { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';
 export {
   type CmmsPlanInput,
   type PlannedWorkOrder,
@@ -27,5 +26,6 @@ export type {
   SimulationSpec,
 } from './simulation-options.ts';
 export { createSimulationRun, type SimulationRun } from './simulation-run.ts';
+export { cmmsDatabaseUrl, mdmDatabaseUrl, migrateCmms, migrateMdm } from './source-schemas.ts';
 export type { SimRecord } from './telemetry-stream.ts';
 export { vendorFormats } from './vendor-formats.ts';

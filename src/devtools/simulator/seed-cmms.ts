@@ -1,7 +1,7 @@
 import { createKnex } from '../../db/index.ts';
-import { cmmsDatabaseUrl, migrateCmms } from './cmms-schema.ts';
 import type { Fleet, FleetDevice } from './fleet-types.ts';
 import { createRandom, type Random } from './random.ts';
+import { cmmsDatabaseUrl, migrateCmms } from './source-schemas.ts';
 
 const minuteMs = 60_000;
 

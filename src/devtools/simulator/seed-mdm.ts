@@ -1,6 +1,6 @@
 import { createKnex } from '../../db/index.ts';
 import type { Fleet } from './fleet-types.ts';
-import { mdmDatabaseUrl, migrateMdm } from './mdm-schema.ts';
+import { mdmDatabaseUrl, migrateMdm } from './source-schemas.ts';
 import { vendorFormats } from './vendor-formats.ts';
 
 /** Rows seedMdm wrote: inserted or changed (an unchanged row is not touched, so CDC sees no event). */

@@ -51,11 +51,14 @@ export async function preparePostgres(
     // A replication slot whose connector is stopped (stack down) keeps WAL for it; on a developer's machine
     // that must not fill the disk. Past this much WAL the slot is invalidated instead, and the connector
     // reports it when applied again (docs/architecture.md, "CDC and dimensions").
-    const keep = (await client.query<{ max_slot_wal_keep_size: string }>('SHOW max_slot_wal_keep_size')).rows[0]!;
+    const keep = (await client.query<{ max_slot_wal_keep_size: string }>('SHOW max_slot_wal_keep_size'))
+      .rows[0]!;
     if (keep.max_slot_wal_keep_size === '-1') {
       await client.query(`ALTER SYSTEM SET max_slot_wal_keep_size = '${slotWalKeep}'`);
       await client.query('SELECT pg_reload_conf()');
-      log(`PostgreSQL max_slot_wal_keep_size set to ${slotWalKeep} (an idle replication slot cannot fill the disk)`);
+      log(
+        `PostgreSQL max_slot_wal_keep_size set to ${slotWalKeep} (an idle replication slot cannot fill the disk)`,
+      );
     }
     await ensureCdcRole(client);
     const createdDatabases: string[] = [];

@@ -10,6 +10,7 @@ describe('the sample mappings in mappings/', () => {
     expect(loaded.mappings.map((m) => m.id).sort()).toEqual([
       'alert-incident',
       'cmdb-asset',
+      'cmdb-device-ci',
       'cmms-work-order',
       'mdm-asset',
       'mdm-device',

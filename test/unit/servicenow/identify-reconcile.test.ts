@@ -202,6 +202,39 @@ describe('POST /api/now/identifyreconcile', () => {
     expect(sn.emulator.records('cmdb_ci_iot')[0]?.location).toBe(site.sys_id);
   });
 
+  it('refuses a reference to a CI marked as a duplicate of another (duplicate_of set)', async () => {
+    const main = sn.emulator.insert('cmdb_ci_iot_gateway', { name: 'gw-main', serial_number: 'GW-M' });
+    const dup = sn.emulator.insert('cmdb_ci_iot_gateway', {
+      name: 'gw-dup',
+      serial_number: 'GW-D',
+      duplicate_of: main.sys_id,
+    });
+    const pointing = { className: 'cmdb_ci_iot', values: { name: 'dev-8', duplicate_of: dup.sys_id } };
+    const res = (await reconcile({ items: [gateway, pointing] })).json.result;
+    expect(res.items[1].errors[0]).toEqual({
+      error: 'INVALID_INPUT_DATA',
+      message: `Found invalid sys_id in payload. No record with sys_id [${dup.sys_id}] exist in table [cmdb_ci] or is a duplicate record with [duplicate_of] field set to a main CI`,
+    });
+    expect(sn.emulator.records('cmdb_ci_iot')).toHaveLength(0);
+    const toMain = { ...pointing, values: { ...pointing.values, duplicate_of: main.sys_id } };
+    expect((await reconcile({ items: [toMain] })).json.result.items[0].operation).toBe('INSERT');
+  });
+
+  it('refuses a lookup of a class the Hardware Rule has no lookup entry for: nothing is written', async () => {
+    const withNic = {
+      ...device,
+      lookup: [{ className: 'cmdb_ci_network_adapter', values: { mac_address: '00:11:22:33:44:55' } }],
+    };
+    const res = (await reconcile({ items: [gateway, withNic] })).json.result;
+    expect(res.items[1].errors[0]).toEqual({
+      error: 'IDENTIFICATION_RULE_FOR_LOOKUP_MISSING',
+      message:
+        'Identity Rule for table [cmdb_ci_hardware] missing Lookup Rule for class [cmdb_ci_network_adapter]',
+    });
+    expect(res.items[0].errors[0].error).toBe('ABANDONED');
+    expect(sn.emulator.records('cmdb_ci')).toHaveLength(0);
+  });
+
   it.each([
     [{ parent: 2, child: 0 }, 'invalid parent record index: [2]'],
     [{ parent: 1, child: -1 }, 'invalid child record index: [-1]'],

@@ -1,0 +1,243 @@
+import { notEvaluated, result, worstFlag } from './flags.ts';
+import { expectedIntervalS, gapCheck } from './gap.ts';
+import { median, newRing, pushRing, type Ring, robustScale } from './robust.ts';
+import type {
+  CheckParameters,
+  CheckResult,
+  QartodFlag,
+  SeriesReading,
+  SeriesSpec,
+  SeriesState,
+} from './types.ts';
+
+/** What the caller knows about the asset at this reading (from the maintenance log and asset state). */
+export interface ObserveContext {
+  /** The asset is stopped or in maintenance: a flat line is legitimate then and is not evaluated. */
+  assetIdle?: boolean;
+}
+
+export interface Observation {
+  /** The worst flag of `results`. */
+  flag: QartodFlag;
+  /** Every check evaluated at this reading (spike is about the previous reading, see `details.readingTs`). */
+  results: CheckResult[];
+}
+
+/** A run of values within the flat-line tolerance. */
+interface FlatRun {
+  startTs: number;
+  count: number;
+  min: number;
+  max: number;
+}
+
+/** Everything a SeriesMonitor remembers; plain JSON, bounded by the rings' capacities. */
+interface MonitorState {
+  version: 1;
+  /** The last reading's ts (any reading, also one without a value): the heartbeat. */
+  lastTs: number | null;
+  /** The last two readings with a finite value, oldest first: the spike test needs three in a row. */
+  recent: SeriesReading[];
+  /** First differences and rates (per second) of consecutive on-cadence values: the robust sigmas. */
+  diffs: Ring;
+  rates: Ring;
+  /** Recent intervals (s) between readings: the cadence when neither device nor rules give one. */
+  intervals: Ring;
+  flat: FlatRun | null;
+}
+
+const LEARNED_INTERVALS = 31;
+/** Intervals needed before a learned cadence is trusted. */
+const MIN_LEARNED_INTERVALS = 5;
+
+function freshState(params: CheckParameters): MonitorState {
+  return {
+    version: 1,
+    lastTs: null,
+    recent: [],
+    diffs: newRing(params.sigma.window),
+    rates: newRing(params.sigma.window),
+    intervals: newRing(LEARNED_INTERVALS),
+    flat: null,
+  };
+}
+
+/**
+ * The per-reading checks of one device+metric series: gap, gross range, spike, rate of change and flat line
+ * (docs/data-quality.md, "Checks and QARTOD flags"). Streaming and bounded: each reading costs one pass over
+ * rings of at most `sigma.window` values, and `state()` is JSON that continues the series after a restart.
+ */
+export class SeriesMonitor {
+  readonly #spec: SeriesSpec;
+  readonly #params: CheckParameters;
+  #s: MonitorState;
+
+  constructor(spec: SeriesSpec, params: CheckParameters, state?: SeriesState) {
+    this.#spec = spec;
+    this.#params = params;
+    this.#s =
+      state && (state as { version?: unknown }).version === 1 ? restore(state, params) : freshState(params);
+  }
+
+  /** Evaluates one reading; a reading at or before the last seen ts is ignored (null). */
+  observe(r: SeriesReading, context: ObserveContext = {}): Observation | null {
+    const s = this.#s;
+    if (s.lastTs !== null && r.ts <= s.lastTs) return null;
+    const learned = s.intervals.items.length >= MIN_LEARNED_INTERVALS ? median(s.intervals.items) : null;
+    const cadence = expectedIntervalS(this.#spec, this.#params, learned);
+    const gap =
+      s.lastTs === null ? notEvaluated('gap', 'first reading of the series') : this.#gap(r.ts, learned);
+    if (s.lastTs !== null) pushRing(s.intervals, (r.ts - s.lastTs) / 1000);
+    s.lastTs = r.ts;
+
+    if (!Number.isFinite(r.value)) {
+      const missing = result('gross_range', 9, null, null, { reason: 'the reading has no numeric value' });
+      return { flag: worstFlag([gap.flag, 9]), results: [gap, missing] };
+    }
+    // Differences across a gap (a restart, an outage) say nothing about noise or spikes: start over.
+    const previous = s.recent.at(-1);
+    const afterGap =
+      previous !== undefined &&
+      cadence !== null &&
+      (r.ts - previous.ts) / 1000 > this.#params.gap.warnIntervals * cadence.intervalS;
+    if (afterGap) {
+      s.recent = [];
+      s.flat = null;
+    }
+    const results = [
+      gap,
+      this.#grossRange(r.value),
+      this.#spike(r),
+      this.#rateOfChange(r, afterGap),
+      this.#flatLine(r, context),
+    ];
+    const last = s.recent.at(-1);
+    if (last) {
+      pushRing(s.diffs, r.value - last.value);
+      pushRing(s.rates, (r.value - last.value) / ((r.ts - last.ts) / 1000));
+    }
+    s.recent = [...s.recent, r].slice(-2);
+    return { flag: worstFlag(results.map((x) => x.flag)), results };
+  }
+
+  /** The silence now since the last reading (heartbeat), with the same cadence rules as `observe`. */
+  gapAt(now: number): CheckResult {
+    const s = this.#s;
+    if (s.lastTs === null) return notEvaluated('gap', 'no reading yet');
+    return this.#gap(
+      now,
+      s.intervals.items.length >= MIN_LEARNED_INTERVALS ? median(s.intervals.items) : null,
+    );
+  }
+
+  state(): SeriesState {
+    return structuredClone(this.#s) as unknown as SeriesState;
+  }
+
+  #gap(now: number, learned: number | null): CheckResult {
+    return gapCheck(this.#s.lastTs!, now, this.#spec, this.#params, learned);
+  }
+
+  #grossRange(value: number): CheckResult {
+    const { rangeMin = null, rangeMax = null } = this.#spec;
+    const { suspectMin, suspectMax } = this.#params.grossRange;
+    if (rangeMin === null && rangeMax === null && suspectMin === null && suspectMax === null)
+      return notEvaluated(
+        'gross_range',
+        'no range: the device has no spec range, the rules file no suspect span',
+      );
+    const details = { rangeMin, rangeMax, suspectMin, suspectMax };
+    if (rangeMin !== null && value < rangeMin) return result('gross_range', 4, value, rangeMin, details);
+    if (rangeMax !== null && value > rangeMax) return result('gross_range', 4, value, rangeMax, details);
+    if (suspectMin !== null && value < suspectMin)
+      return result('gross_range', 3, value, suspectMin, details);
+    if (suspectMax !== null && value > suspectMax)
+      return result('gross_range', 3, value, suspectMax, details);
+    return result('gross_range', 1, value, null, details);
+  }
+
+  /** The scale of first differences (or rates), floored at the device resolution; null when unknown. */
+  #sigma(ring: Ring, floor: number): number | null {
+    if (ring.items.length < this.#params.sigma.minSamples) return null;
+    const sigma = Math.max(robustScale(ring.items).sigma, floor);
+    return sigma > 0 ? sigma : null;
+  }
+
+  /**
+   * QARTOD spike, method "average": |x[n-1] − (x[n] + x[n-2]) / 2|, a verdict on the previous reading. Only a
+   * reading beyond both neighbours can be a spike: otherwise the neighbour of a spike would be flagged too.
+   */
+  #spike(r: SeriesReading): CheckResult {
+    const [older, middle] = this.#s.recent;
+    if (!older || !middle) return notEvaluated('spike', 'needs the two previous readings without a gap');
+    const sigma = this.#sigma(this.#s.diffs, this.#spec.resolution ?? 0);
+    if (sigma === null)
+      return notEvaluated('spike', `needs ${this.#params.sigma.minSamples} differences with some spread`);
+    const { suspectSigma, failSigma } = this.#params.spike;
+    const observed = Math.abs(middle.value - (r.value + older.value) / 2);
+    const extreme = Math.sign(middle.value - older.value) * Math.sign(middle.value - r.value) > 0;
+    const flag = !extreme ? 1 : observed > failSigma * sigma ? 4 : observed > suspectSigma * sigma ? 3 : 1;
+    return result('spike', flag, observed, (flag === 4 ? failSigma : suspectSigma) * sigma, {
+      readingTs: middle.ts,
+      value: middle.value,
+      sigma,
+      suspectSigma,
+      failSigma,
+    });
+  }
+
+  /** |Δx/Δt| in units per second against `suspectSigma` robust sigmas of the recent rates. */
+  #rateOfChange(r: SeriesReading, afterGap: boolean): CheckResult {
+    const last = this.#s.recent.at(-1);
+    if (!last) return notEvaluated('rate_of_change', afterGap ? 'first value after a gap' : 'first value');
+    const dtS = (r.ts - last.ts) / 1000;
+    const resolution = this.#spec.resolution ?? 0;
+    const sigma = this.#sigma(this.#s.rates, resolution / dtS);
+    if (sigma === null)
+      return notEvaluated('rate_of_change', `needs ${this.#params.sigma.minSamples} rates with some spread`);
+    const observed = Math.abs((r.value - last.value) / dtS);
+    const threshold = this.#params.rateOfChange.suspectSigma * sigma;
+    return result('rate_of_change', observed > threshold ? 3 : 1, observed, threshold, {
+      sigma,
+      suspectSigma: this.#params.rateOfChange.suspectSigma,
+      intervalS: dtS,
+    });
+  }
+
+  /**
+   * Values within `tolerance` of each other (max − min) for at least both a number of samples and a duration.
+   * A value outside starts a new run at itself, so a run is never longer than the true flat stretch.
+   */
+  #flatLine(r: SeriesReading, context: ObserveContext): CheckResult {
+    const p = this.#params.flatLine;
+    const tolerance = p.tolerance ?? this.#spec.resolution ?? 0;
+    const run = this.#s.flat;
+    if (run && Math.max(run.max, r.value) - Math.min(run.min, r.value) <= tolerance) {
+      run.count += 1;
+      run.min = Math.min(run.min, r.value);
+      run.max = Math.max(run.max, r.value);
+    } else {
+      this.#s.flat = { startTs: r.ts, count: 1, min: r.value, max: r.value };
+    }
+    if (context.assetIdle) return notEvaluated('flat_line', 'the asset is stopped or in maintenance');
+    const { startTs, count } = this.#s.flat!;
+    const durationS = (r.ts - startTs) / 1000;
+    const fail = count >= p.failSamples && durationS >= p.failAfterS;
+    const suspect = count >= p.suspectSamples && durationS >= p.suspectAfterS;
+    return result('flat_line', fail ? 4 : suspect ? 3 : 1, durationS, fail ? p.failAfterS : p.suspectAfterS, {
+      tolerance,
+      samples: count,
+      since: new Date(startTs).toISOString(),
+    });
+  }
+}
+
+/** A persisted state with the rings re-sized to the current parameters (the rules file may have changed). */
+function restore(state: SeriesState, params: CheckParameters): MonitorState {
+  const s = structuredClone(state) as unknown as MonitorState;
+  for (const ring of [s.diffs, s.rates]) {
+    ring.capacity = Math.max(1, Math.floor(params.sigma.window));
+    if (ring.items.length > ring.capacity) ring.items.splice(0, ring.items.length - ring.capacity);
+  }
+  return s;
+}
