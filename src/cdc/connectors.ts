@@ -234,6 +234,66 @@ export async function connectorStatus(connect: ConnectClient, pgUrl: string): Pr
   return reports;
 }
 
+/**
+ * Replication slots PostgreSQL invalidated (wal_status 'lost': the connector was stopped while more WAL than
+ * max_slot_wal_keep_size was written) cannot be streamed from again, and Debezium would retry for hours. For each
+ * such slot of the given Debezium PostgreSQL sources: the connector is removed from Connect and the slot dropped,
+ * so applying the definition again creates both anew and Debezium (snapshot.mode when_needed) snapshots the
+ * tables it can no longer stream. Returns the connectors recovered.
+ */
+export async function recoverLostSlots(
+  connect: ConnectClient,
+  pgUrl: string,
+  defs: readonly ConnectorDefinition[],
+  log: (line: string) => void = () => {},
+): Promise<string[]> {
+  const sources = defs.filter((d) => d.config['connector.class'] === postgresConnector);
+  if (sources.length === 0) return [];
+  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const recovered: string[] = [];
+    for (const def of sources) {
+      const slot = String(def.config['slot.name'] ?? defaultSlotName);
+      const { rowCount } = await client.query(
+        "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND wal_status = 'lost'",
+        [slot],
+      );
+      if (!rowCount) continue;
+      log(
+        `connector ${def.name}: its replication slot ${slot} was invalidated (more WAL than max_slot_wal_keep_size while it was stopped); recreating both, the connector snapshots its tables again`,
+      );
+      await connect.deleteConnector(def.name).catch(() => {});
+      // The task lets go of the slot when it stops; drop it once nothing streams from it.
+      for (let attempt = 0; ; attempt++) {
+        const { rows } = await client.query<{ active: boolean }>(
+          'SELECT active FROM pg_replication_slots WHERE slot_name = $1',
+          [slot],
+        );
+        if (rows.length === 0) break;
+        if (!rows[0]!.active) {
+          // The stopping task may take the slot once more between the check and the drop (55006: in use).
+          const dropped = await client.query('SELECT pg_drop_replication_slot($1)', [slot]).then(
+            () => true,
+            (err: { code?: string }) => {
+              if (err.code !== '55006') throw err;
+              return false;
+            },
+          );
+          if (dropped) break;
+        }
+        if (attempt >= 60)
+          throw new Error(`replication slot ${slot} stays active; stop the process using it`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      recovered.push(def.name);
+    }
+    return recovered;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 async function readSlots(pgUrl: string, slots: SlotStatus[]): Promise<void> {
   const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 5000 });
   try {

@@ -51,6 +51,8 @@ export {
   connectorPlaceholders,
   connectorStatus,
   defaultConnectorDir,
+  fillPlaceholders,
+  recoverLostSlots,
   type SlotStatus,
 } from './connectors.ts';
 export {

@@ -9,6 +9,9 @@ import {
   connectorFiles,
   connectorPlaceholders,
   connectorStatus,
+  fillPlaceholders,
+  readConnectorDefinition,
+  recoverLostSlots,
 } from '../cdc/index.ts';
 import { loadConfig } from '../config/index.ts';
 
@@ -34,6 +37,15 @@ export function registerConnectorsCommand(program: Command): void {
       if (!(timeoutMs > 0))
         throw new Error(`--timeout must be a positive number of seconds, not ${options.timeout}`);
       const sources = files.length > 0 ? files : connectorFiles();
+      if (!options.dryRun) {
+        const placeholders = connectorPlaceholders(config);
+        await recoverLostSlots(
+          connect,
+          config.database.url,
+          sources.map((f) => fillPlaceholders(readConnectorDefinition(f), placeholders, f)),
+          (line) => console.log(line),
+        );
+      }
       try {
         const results = await applyConnectors(connect, sources, {
           dryRun: options.dryRun,

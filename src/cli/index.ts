@@ -17,6 +17,7 @@ import { registerSimulateCommand } from './simulate.ts';
 import { registerStackCommand } from './stack.ts';
 import { registerStartCommand } from './start.ts';
 import { registerTicketsCommand } from './tickets.ts';
+import { registerTokenCommand } from './token.ts';
 
 const program = new Command('iot-hub')
   .description(
@@ -43,6 +44,7 @@ registerCmdbCommand(program);
 registerSimulateCommand(program);
 registerQualityCommand(program);
 registerGraphqlCommand(program);
+registerTokenCommand(program);
 
 // The CLI is the process: its one process-wide setting is dropping kafkajs's known-harmless timer warning.
 silenceKafkajsTimeoutWarning();

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { IResolvers } from '@graphql-tools/utils';
 import { GraphQLError, type GraphQLSchema, parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -23,7 +24,8 @@ import {
 } from './governance/index.ts';
 import { type IncidentSource, ServiceNowIncidents } from './incidents.ts';
 import { createLoaders } from './loaders.ts';
-import { hubResolvers } from './resolvers/index.ts';
+import { entityReferenceResolvers, hubResolvers } from './resolvers/index.ts';
+import { defaultRestOperationsFile, loadRestOperations, mountRest } from './rest.ts';
 import { buildHubSchema, defaultSchemaDir } from './schema.ts';
 import { semanticResolvers } from './semantic/index.ts';
 
@@ -51,6 +53,8 @@ export interface GraphqlOptions {
   incidentCacheMs?: number;
   /** Masks internal error text (also on when NODE_ENV=production). */
   production?: boolean;
+  /** The queries served at /rest/<name>; schema/rest/operations.graphql unless given. */
+  restOperationsFile?: string;
 }
 
 export interface RunningGraphql {
@@ -79,6 +83,7 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
   const resolvers = [
     hubResolvers({ mappings: () => mappings, logger }) as IResolvers,
     semanticResolvers as IResolvers,
+    entityReferenceResolvers as IResolvers,
   ];
   const schema = applyFieldPolicy(buildHubSchema(resolvers, options.schemaDir ?? defaultSchemaDir), policy);
   const contextFor = (principal: Principal): HubContext => {
@@ -93,10 +98,25 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
   };
 
   const governance = governanceOptions<HubContext>(policy, { db, production });
-  const apollo = new ApolloServer<HubContext>({ schema, csrfPrevention: true, ...governance });
+  const apollo = new ApolloServer<HubContext>({
+    schema,
+    csrfPrevention: true,
+    ...governance,
+    // A subgraph schema turns on federated tracing by default; its timings are not for clients of the hub.
+    plugins: [...governance.plugins, ApolloServerPluginInlineTraceDisabled()],
+  });
   await apollo.start();
 
   let stopped = false;
+  // REST for BI tools: the same Apollo server and context, so the same governance (docs/graphql.md).
+  const restOperations = loadRestOperations(options.restOperationsFile ?? defaultRestOperationsFile, schema);
+  mountRest(options.http, restOperations, async (req, httpGraphQLRequest) => {
+    if (stopped) throw new Error('the GraphQL API is stopping');
+    return apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => contextFor(await authenticate(req.headers, policy)),
+    });
+  });
   options.http.route(graphqlPath, async (req, res) => {
     if (stopped) {
       res.writeHead(503, { 'content-type': 'application/json' });

@@ -658,7 +658,7 @@ describe("through the hub's GraphQL server and schema/policy.yaml", () => {
     });
 
     const manager = {
-      authorization: `Bearer ${await hubToken({ hub_role: 'plant_manager', hub_sites: ['S1'] }, 'pm')}`,
+      authorization: `Bearer ${await hubToken({ hub_role: 'viewer', hub_sites: ['S1'] }, 'pm')}`,
     };
     const mine = await api.post('{ devices { id serialNumber } }', {}, manager);
     expect(mine.data.devices).toEqual([

@@ -5,8 +5,10 @@ import {
   type ApplyResult,
   applyConnectors,
   ConnectClient,
+  ConnectorApplyError,
   connectorFiles,
   readConnectorDefinition,
+  recoverLostSlots,
 } from '../../cdc/index.ts';
 import type { HubConfig } from '../../config/index.ts';
 import { migrateCmms, migrateMdm } from '../simulator/index.ts';
@@ -176,10 +178,27 @@ async function applySourceConnectors(config: HubConfig, log: Log): Promise<Apply
       readConnectorDefinition(file).config['database.dbname'] ?? '',
     ),
   );
-  const results = await applyConnectors(new ConnectClient(connectUrl), files, { settleMs: 2000 });
-  for (const r of results)
-    if (r.action !== 'unchanged')
+  const connect = new ConnectClient(connectUrl);
+  await recoverLostSlots(
+    connect,
+    config.database.url,
+    files.map((f) => readConnectorDefinition(f)),
+    log,
+  );
+  let results: ApplyResult[];
+  try {
+    results = await applyConnectors(connect, files, { settleMs: 2000, timeoutMs: 30_000 });
+  } catch (err) {
+    // The stack is up; a connector that is slow to start its task (e.g. its replication slot still held by a
+    // killed worker's connection until PostgreSQL notices) is reported, not fatal.
+    if (!(err instanceof ConnectorApplyError)) throw err;
+    results = err.results;
+  }
+  for (const r of results) {
+    if (r.error) log(`connector ${r.name}: ${r.error}; check it with npx iot-hub connectors status`);
+    else if (r.action !== 'unchanged')
       log(`connector ${r.name}: ${r.action}${r.status ? ` (${r.status.connector.state})` : ''}`);
+  }
   return results;
 }
 

@@ -143,6 +143,11 @@ export type Device = {
   history: Array<Device>;
   hourly: Array<HourlyRollup>;
   id: Scalars['ID']['output'];
+  /**
+   * The ServiceNow incidents of this device's newest `first` alerts that have a ticket, read live (cached
+   * briefly); null with an error entry when ServiceNow does not answer.
+   */
+  incidents?: Maybe<Array<Incident>>;
   isCurrent: Scalars['Boolean']['output'];
   lastCalibratedAt?: Maybe<Scalars['DateTime']['output']>;
   lifecycleStatus?: Maybe<Scalars['String']['output']>;
@@ -179,6 +184,11 @@ export type DeviceHourlyArgs = {
   from: Scalars['DateTime']['input'];
   metric?: InputMaybe<Scalars['String']['input']>;
   to: Scalars['DateTime']['input'];
+};
+
+/** A sensor device as the MDM describes it (SCD type 2: one version per change). */
+export type DeviceIncidentsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A sensor device as the MDM describes it (SCD type 2: one version per change). */
@@ -832,6 +842,12 @@ export type DeviceResolvers<
     RequireFields<DeviceHourlyArgs, 'from' | 'to'>
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  incidents?: Resolver<
+    Maybe<Array<ResolversTypes['Incident']>>,
+    ParentType,
+    ContextType,
+    RequireFields<DeviceIncidentsArgs, 'first'>
+  >;
   isCurrent?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   lastCalibratedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lifecycleStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

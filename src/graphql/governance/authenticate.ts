@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { jwtSecret } from './local-secret.ts';
 import type { JwtPolicy, Policy, Principal, RolePolicy } from './types.ts';
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -107,12 +108,7 @@ function verificationKey(jwt: JwtPolicy): Uint8Array | ReturnType<typeof createR
   let key = keys.get(jwt);
   if (!key) {
     if (jwt.jwksUrl) key = createRemoteJWKSet(new URL(jwt.jwksUrl));
-    else {
-      const secret = process.env[jwt.secretEnv!];
-      // A server misconfiguration, not the caller's fault: a 500 whose text production masks.
-      if (!secret) throw new Error(`JWT secret environment variable ${jwt.secretEnv} is not set`);
-      key = new TextEncoder().encode(secret);
-    }
+    else key = jwtSecret(jwt);
     keys.set(jwt, key);
   }
   return key;

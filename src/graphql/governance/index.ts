@@ -5,6 +5,7 @@
 export { newAuditTrail } from './audit.ts';
 export { type ApiKeyCreated, authenticate, createApiKey, hashApiKey } from './authenticate.ts';
 export { applyFieldPolicy } from './field-policy.ts';
+export { jwtSecret, localSecretFile } from './local-secret.ts';
 export { maskConfidential, maskPii } from './masking.ts';
 export { checkOperation, type OperationCheck } from './operation-checks.ts';
 export { type GovernanceDeps, type GovernanceOptions, governanceOptions } from './options.ts';

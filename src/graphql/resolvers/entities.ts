@@ -11,6 +11,27 @@ function found<T>(row: T | null, what: string): T {
   return row;
 }
 
+/**
+ * Apollo Federation's entity resolvers (docs/graphql.md, "Federation"): a supergraph sends `{ __typename, id }`
+ * and gets the entity through the same DataLoaders (and so the same row filter) as any other hop; an id that
+ * does not exist or is not visible resolves to null. Kept apart from the generated `Resolvers` type, which has
+ * no `__resolveReference`.
+ */
+export const entityReferenceResolvers = {
+  Site: {
+    __resolveReference: async (ref: { id: string }, ctx: HubContext) => {
+      const asset = await ctx.loaders.asset.load(ref.id);
+      return asset?.level === 'site' ? asset : null;
+    },
+  },
+  Asset: {
+    __resolveReference: (ref: { id: string }, ctx: HubContext) => ctx.loaders.asset.load(ref.id),
+  },
+  Device: {
+    __resolveReference: (ref: { id: string }, ctx: HubContext) => ctx.loaders.device.load(ref.id),
+  },
+};
+
 /** The type resolvers: every hop goes through a DataLoader of ctx.loaders. */
 export const entityResolvers: Resolvers<HubContext> = {
   Site: {
@@ -54,6 +75,18 @@ export const entityResolvers: Resolvers<HubContext> = {
     },
     alerts: (device, { first }, ctx) =>
       ctx.loaders.alertsOfDevice.load({ id: device.id, first: firstArg(first) }),
+    incidents: async (device, { first }, ctx) => {
+      const alerts = await ctx.loaders.alertsOfDevice.load({ id: device.id, first: firstArg(first) });
+      const ticketed = alerts.filter((a) => a.ticketSysId !== null);
+      try {
+        const incidents = await Promise.all(ticketed.map((a) => ctx.loaders.incident.load(a.ticketSysId!)));
+        return incidents.filter((i) => i !== null);
+      } catch (err) {
+        throw new GraphQLError(`ServiceNow incidents of device ${device.id}: ${(err as Error).message}`, {
+          extensions: { code: 'SERVICENOW_UNAVAILABLE' },
+        });
+      }
+    },
     dataQualityEvents: (device, { first }, ctx) =>
       ctx.loaders.dqEventsOfDevice.load({ id: device.id, first: firstArg(first) }),
     maintenanceEvents: (device, { first }, ctx) =>

@@ -3,7 +3,7 @@ import type { CompiledMapping } from '../../mapping/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import type { HubContext } from '../context.ts';
 import type { Resolvers } from '../generated/types.ts';
-import { entityResolvers } from './entities.ts';
+import { entityReferenceResolvers, entityResolvers } from './entities.ts';
 import { rootResolvers } from './root.ts';
 import { subscriptionResolvers } from './subscriptions.ts';
 
@@ -20,3 +20,6 @@ export function hubResolvers(deps: {
     ...entityResolvers,
   };
 }
+
+/** `__resolveReference` of the federation entities Site, Asset and Device (docs/graphql.md, "Federation"). */
+export { entityReferenceResolvers };

@@ -15,7 +15,7 @@ describe('iot-hub graphql api-key create', () => {
   it('prints a key once and, with --write, stores only its hash; the key then authenticates', async () => {
     const file = copyOfPolicy();
     const lines: string[] = [];
-    const code = apiKeyCreateCommand('tableau', { role: 'bi_service', policyFile: file, write: true }, (l) =>
+    const code = apiKeyCreateCommand('tableau', { role: 'bi-service', policyFile: file, write: true }, (l) =>
       lines.push(l),
     );
     expect(code).toBe(0);
@@ -24,7 +24,7 @@ describe('iot-hub graphql api-key create', () => {
     expect(text).not.toContain(key);
     expect(text).toContain('# Governance of the hub'); // comments kept
     const principal = await authenticate({ 'x-api-key': key }, loadPolicy(file));
-    expect(principal).toMatchObject({ subject: 'tableau', role: 'bi_service', kind: 'service' });
+    expect(principal).toMatchObject({ subject: 'tableau', role: 'bi-service', kind: 'service' });
   });
 
   it('prints the entry to add without --write, with the sites of a site-filtered role', () => {
@@ -32,12 +32,12 @@ describe('iot-hub graphql api-key create', () => {
     const file = copyOfPolicy();
     const code = apiKeyCreateCommand(
       'plant-board',
-      { role: 'plant_manager', sites: ['S1', 'S2'], policyFile: file, write: false },
+      { role: 'viewer', sites: ['S1', 'S2'], policyFile: file, write: false },
       (l) => lines.push(l),
     );
     expect(code).toBe(0);
     expect(lines.at(-1)).toMatch(
-      /^ {2}- \{ name: plant-board, sha256: [0-9a-f]{64}, role: plant_manager, sites: \[S1, S2\] \}$/,
+      /^ {2}- \{ name: plant-board, sha256: [0-9a-f]{64}, role: viewer, sites: \[S1, S2\] \}$/,
     );
     expect(readFileSync(file, 'utf8')).toBe(readFileSync('schema/policy.yaml', 'utf8'));
   });
@@ -50,7 +50,7 @@ describe('iot-hub graphql api-key create', () => {
       ),
     ).toBe(1);
     expect(lines).toEqual([
-      "iot-hub: role 'bi' is not an enabled role of schema/policy.yaml (roles: admin, analyst, plant_manager, bi_service)",
+      "iot-hub: role 'bi' is not an enabled role of schema/policy.yaml (roles: admin, analyst, viewer, bi-service)",
     ]);
   });
 });

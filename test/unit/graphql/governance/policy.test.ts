@@ -14,15 +14,9 @@ roles:
 describe('loadPolicy', () => {
   it('loads schema/policy.yaml with its roles, defaults and the anonymous role disabled', () => {
     const policy = loadPolicy();
-    expect([...policy.roles.keys()]).toEqual([
-      'admin',
-      'analyst',
-      'plant_manager',
-      'bi_service',
-      'anonymous',
-    ]);
+    expect([...policy.roles.keys()]).toEqual(['admin', 'analyst', 'viewer', 'bi-service', 'anonymous']);
     expect(policy.roles.get('anonymous')!.enabled).toBe(false);
-    expect(policy.roles.get('plant_manager')!.rowFilter).toBe('claim');
+    expect(policy.roles.get('viewer')!.rowFilter).toBe('claim');
     expect(policy.roles.get('analyst')!.limits).toEqual({
       depth: 8,
       aliases: 15,
