@@ -17,6 +17,10 @@
 //   gap: a gap verdict when readings resume, spanning the injected gap; delay = when the gap sweep (every 60 s)
 //     sees the silence pass warn_intervals × the cadence.
 //   drift: a drift_cusum or drift_ewma event on the series after the drift started; delay from its start.
+//   Stuck and drift faults on series whose rules switch the check off (battery) are counted apart
+//   (stuck_unchecked, drift_unchecked) and left out of the ratios.
+// --explain N logs N missed faults and false alarms per type with the readings around them; --seed picks the
+// fleet (the drift run uses seed + 1), so a second seed checks what was tuned on the first.
 // Writes bench/results/quality.json with ratios { recall_min, precision_min, nab_vs_htm }.
 
 import { existsSync } from 'node:fs';
@@ -50,9 +54,12 @@ const { values: args } = parseArgs({
     /** Another rules file (for tuning); default connectors/quality-rules.yaml. */
     rules: { type: 'string' },
     out: { type: 'string', default: path.join(here, 'results', 'quality.json') },
+    /** Print this many missed faults and false alarms per fault type with the readings around them. */
+    explain: { type: 'string', default: '0' },
   },
 });
 const devices = Number(args.devices);
+const explain = Number(args.explain);
 const intervalS = Number(args.interval);
 const rules = loadQualityRules(args.rules);
 const router = createMappingRouter(
@@ -133,6 +140,8 @@ function fastFaults() {
       });
   const firstMetric = new Map(run.fleet.devices.map((d) => [d.deviceId, d.metrics[0].metric as string]));
   const series = new Map<string, Series>();
+  const history = new Map<string, [number, number][]>();
+  const spikeSigma = new Map<string, number>();
   const spikeFlags = new Map<string, Set<number>>();
   const rangeFlags = new Map<string, Set<number>>();
   const flatOpens: { key: string; at: number }[] = [];
@@ -171,10 +180,13 @@ function fastFaults() {
       }
       const out = s.monitor.observe({ ts: r.ts, value: r.value });
       if (!out) continue;
+      if (explain > 0) history.set(key, [...(history.get(key) ?? []), [r.ts, r.value]]);
       for (const c of out.results) {
         if (c.flag !== 3 && c.flag !== 4) continue;
-        if (c.check === 'spike') add(spikeFlags, key, Number(c.details.readingTs));
-        else if (c.check === 'gross_range') add(rangeFlags, key, r.ts);
+        if (c.check === 'spike') {
+          add(spikeFlags, key, Number(c.details.readingTs));
+          if (explain > 0) spikeSigma.set(`${key}|${c.details.readingTs}`, Number(c.details.sigma));
+        } else if (c.check === 'gross_range') add(rangeFlags, key, r.ts);
         else if (c.check === 'gap' && s.lastTs !== null && r.metric === firstMetric.get(r.device))
           gapsSeen.push({ device: r.device, from: s.lastTs, to: r.ts });
       }
@@ -205,7 +217,20 @@ function fastFaults() {
     series: series.size,
     fleet: run.fleet,
     endMs: run.endMs,
+    history,
+    spikeSigma,
   };
+}
+
+/** The readings of a series around `ts` (for --explain). */
+function around(f: ReturnType<typeof fastFaults>, key: string, ts: number, before = 3, after = 3): string {
+  const h = f.history.get(key) ?? [];
+  const i = h.findIndex(([t]) => t >= ts);
+  const at = i < 0 ? h.length : i;
+  return h
+    .slice(Math.max(0, at - before), at + after + 1)
+    .map(([t, v]) => (t === ts ? `[${v}]` : String(v)))
+    .join(' ');
 }
 
 function scoreFast(f: ReturnType<typeof fastFaults>): Record<string, Score> {
@@ -224,36 +249,57 @@ function scoreFast(f: ReturnType<typeof fastFaults>): Record<string, Score> {
     for (const t of of(kind)) {
       s.faults++;
       const ts = Date.parse(t.ts);
-      if ([...(flags.get(`${t.device_id}|${t.metric}`) ?? [])].some((x) => Math.abs(x - ts) < slot / 2)) {
+      const key = `${t.device_id}|${t.metric}`;
+      if ([...(flags.get(key) ?? [])].some((x) => Math.abs(x - ts) < slot / 2)) {
         s.detected++;
         s.delaysS.push(kind === 'spike' ? intervalS : 0);
-      }
+      } else if (s.faults - s.detected <= explain)
+        log(`  missed ${kind} ${key} ${t.ts}: ${around(f, key, ts)}`);
     }
     for (const [key, set] of flags)
       for (const ts of set) {
         s.detections++;
-        if (!nearFault(key, ts)) falseAlarm(s, key);
+        if (!nearFault(key, ts)) {
+          falseAlarm(s, key);
+          if (s.falseAlarms <= explain)
+            log(
+              `  false ${kind} ${key} ${new Date(ts).toISOString()} sigma ${f.spikeSigma.get(`${key}|${ts}`)}: ${around(f, key, ts)}`,
+            );
+        }
       }
     return s;
   };
   const stuck = emptyScore();
-  const stuckEpisodes = of('stuck').map((t) => ({
+  const allStuck = of('stuck').map((t) => ({
     key: `${t.device_id}|${t.metric}`,
+    metric: t.metric,
     from: Date.parse(t.start),
     to: Date.parse(t.end),
   }));
+  // Series whose rules switch the flat line off (battery) are not checked for it: their episodes are counted
+  // apart (stuck_unchecked), not as misses of the check.
+  const flatChecked = (metric: string) => parametersFor(rules, metric).flatLine.enabled;
+  const stuckEpisodes = allStuck.filter((e) => flatChecked(e.metric));
+  const unchecked = emptyScore();
+  unchecked.faults = allStuck.length - stuckEpisodes.length;
   for (const e of stuckEpisodes) {
     stuck.faults++;
     const hit = f.flatOpens.find((o) => o.key === e.key && o.at >= e.from && o.at <= e.to + slot);
     if (hit) {
       stuck.detected++;
       stuck.delaysS.push((hit.at - e.from) / 1000);
-    }
+    } else if (stuck.faults - stuck.detected <= explain)
+      log(
+        `  missed stuck ${e.key} ${new Date(e.from).toISOString()} for ${round((e.to - e.from) / HOUR, 2)} h: ${around(f, e.key, e.from, 5, 5)}`,
+      );
   }
   for (const o of f.flatOpens) {
     stuck.detections++;
-    if (!stuckEpisodes.some((e) => e.key === o.key && o.at >= e.from && o.at <= e.to + slot))
+    if (!stuckEpisodes.some((e) => e.key === o.key && o.at >= e.from && o.at <= e.to + slot)) {
       falseAlarm(stuck, o.key);
+      if (stuck.falseAlarms <= explain)
+        log(`  false stuck ${o.key} ${new Date(o.at).toISOString()}: ${around(f, o.key, o.at, 8, 2)}`);
+    }
   }
   const gap = emptyScore();
   const gapTruth = of('gap').map((t) => ({
@@ -281,12 +327,13 @@ function scoreFast(f: ReturnType<typeof fastFaults>): Record<string, Score> {
     spike: readingScore('spike', f.spikeFlags),
     out_of_range: readingScore('out_of_range', f.rangeFlags),
     stuck,
+    stuck_unchecked: unchecked,
     gap,
   };
 }
 
 /** Drift over hourly readings (hourly means), peers on the same line. */
-function driftRun(): { score: Score; readings: number; seconds: number; series: number } {
+function driftRun(): { score: Score; unchecked: Score; readings: number; seconds: number; series: number } {
   const days = Number(args['drift-days']);
   const run = createSimulationRun({
     seed: Number(args.seed) + 1,
@@ -316,34 +363,58 @@ function driftRun(): { score: Score; readings: number; seconds: number; series: 
     { drift: DriftMonitor; tracker: TrackerState; params: ReturnType<typeof parametersFor> }
   >();
   const opens: { key: string; at: number }[] = [];
+  let explainedDrift = 0;
+  const drifting = new Set(
+    run.faults.flatMap((t) => (t.kind === 'drift' ? [`${t.device_id}|${t.metric}`] : [])),
+  );
+  const monitorOf = (key: string, metric: string) => {
+    let m = monitors.get(key);
+    if (!m) {
+      const params = parametersFor(rules, metric);
+      m = { drift: new DriftMonitor(params), tracker: emptyTracker(), params };
+      monitors.set(key, m);
+    }
+    return m;
+  };
   for (const hour of [...byHour.keys()].sort((a, b) => a - b)) {
     const rows = byHour.get(hour)!;
-    const groups = new Map<string, { device: string; value: number }[]>();
+    // Every series' own anomaly first (the drift job does the same): they are each other's peers.
+    const groups = new Map<string, { device: string; anomaly: number | null }[]>();
     for (const r of rows) {
       const g = `${lineOf.get(r.device)}|${r.metric}`;
-      groups.set(g, [...(groups.get(g) ?? []), { device: r.device, value: r.value }]);
+      const anomaly = monitorOf(`${r.device}|${r.metric}`, r.metric).drift.anomaly(hour, r.value);
+      groups.set(g, [...(groups.get(g) ?? []), { device: r.device, anomaly }]);
     }
     for (const r of rows) {
       const key = `${r.device}|${r.metric}`;
-      let m = monitors.get(key);
-      if (!m) {
-        const params = parametersFor(rules, r.metric);
-        m = { drift: new DriftMonitor(params), tracker: emptyTracker(), params };
-        monitors.set(key, m);
-      }
+      const m = monitorOf(key, r.metric);
       const peers = groups
         .get(`${lineOf.get(r.device)}|${r.metric}`)!
         .filter((p) => p.device !== r.device)
-        .map((p) => p.value);
+        .map((p) => p.anomaly);
       const results: CheckResult[] = m.drift.observeHour(hour, r.value, peers);
       for (const t of trackResults(m.tracker, results, hour + HOUR, m.params))
-        if (t.kind === 'open') opens.push({ key, at: t.at });
+        if (t.kind === 'open') {
+          opens.push({ key, at: t.at });
+          if (explain > 0 && !drifting.has(key) && explainedDrift++ < explain * 3) {
+            const d = t.result.details;
+            log(
+              `  drift open ${key} ${new Date(hour).toISOString()} ${t.check} obs ${round(Number(t.result.observed), 2)} z ${round(Number(d.z), 2)} r ${round(Number(d.residual), 2)} centre ${round(Number(d.baselineCentre), 2)} sigma ${round(Number(d.baselineSigma), 3)} ${drifting.has(key) ? 'DRIFT' : ''}`,
+            );
+          }
+        }
     }
   }
   const score = emptyScore();
-  const truth = run.faults.flatMap((t) =>
-    t.kind === 'drift' ? [{ key: `${t.device_id}|${t.metric}`, from: Date.parse(t.start) }] : [],
+  // Series whose rules switch drift off (battery) are not checked: their drifts are counted apart.
+  const allDrifts = run.faults.flatMap((t) =>
+    t.kind === 'drift'
+      ? [{ key: `${t.device_id}|${t.metric}`, metric: t.metric, from: Date.parse(t.start) }]
+      : [],
   );
+  const truth = allDrifts.filter((t) => parametersFor(rules, t.metric).drift.enabled);
+  const unchecked = emptyScore();
+  unchecked.faults = allDrifts.length - truth.length;
   for (const t of truth) {
     score.faults++;
     const hit = opens.filter((o) => o.key === t.key && o.at >= t.from).sort((a, b) => a.at - b.at)[0];
@@ -358,7 +429,7 @@ function driftRun(): { score: Score; readings: number; seconds: number; series: 
     if (!truth.some((t) => t.key === o.key && o.at >= t.from)) falseAlarm(score, o.key);
     if (!firstOpen.has(o.key)) firstOpen.set(o.key, o.at);
   }
-  return { score, readings, seconds: (performance.now() - started) / 1000, series: monitors.size };
+  return { score, unchecked, readings, seconds: (performance.now() - started) / 1000, series: monitors.size };
 }
 
 let fast: ReturnType<typeof fastFaults> | null = null;
@@ -389,6 +460,7 @@ if (args.only !== 'fast') {
   drift = driftRun();
   log(`  ${fmt(drift.readings)} readings, ${fmt(drift.series)} series in ${round(drift.seconds, 1)} s`);
   scores.drift = summary(drift.score);
+  scores.drift_unchecked = summary(drift.unchecked);
 }
 
 // Calibration due: the fleet's MDM dates at the end of the window, against the due dates MDM states.

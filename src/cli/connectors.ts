@@ -14,6 +14,7 @@ import {
   recoverLostSlots,
 } from '../cdc/index.ts';
 import { loadConfig } from '../config/index.ts';
+import { withDatabase } from '../db/index.ts';
 
 /** `iot-hub connectors apply|status`: the Debezium connectors on the local Kafka Connect worker. */
 export function registerConnectorsCommand(program: Command): void {
@@ -41,7 +42,7 @@ export function registerConnectorsCommand(program: Command): void {
         const placeholders = connectorPlaceholders(config);
         await recoverLostSlots(
           connect,
-          config.database.url,
+          withDatabase(config.database.url, 'postgres'),
           sources.map((f) => fillPlaceholders(readConnectorDefinition(f), placeholders, f)),
           (line) => console.log(line),
         );

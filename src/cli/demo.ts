@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { applyConnectors, ConnectClient, connectorFiles, connectorPlaceholders } from '../cdc/index.ts';
 import { type HubConfig, loadConfig } from '../config/index.ts';
 import {
   deadLettersByCause,
@@ -93,14 +91,6 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
   log(up.alreadyUp ? 'stack: already up' : `stack: up in ${up.seconds.toFixed(1)} s`);
   const migrated = await migrateDatabase(config.database.url, 'up');
   if (migrated.changed.length > 0) log(`database: applied ${migrated.changed.length} migrations`);
-  // Device state leaves the hub's own database through the outbox connector, which needs the migrated tables.
-  const outbox = connectorFiles().filter((f) => path.basename(f) === 'outbox.json');
-  for (const r of await applyConnectors(new ConnectClient(config.connect.url), outbox, {
-    placeholders: connectorPlaceholders(config),
-    settleMs: 2000,
-  }))
-    if (r.action !== 'unchanged')
-      log(`connector ${r.name}: ${r.action} (device state to the device.state topic)`);
 
   const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
   const cleanUp = async () => {
@@ -191,6 +181,12 @@ async function runDemo(config: HubConfig, options: DemoOptions): Promise<void> {
         'the ingest did not catch up within 5 minutes; run it again with LOG_LEVEL=info to see what the hub does',
       );
     await hub.alerts?.whenIdle();
+    // Data-quality findings reach hub.alert through their outbox, drained every 2 s (docs/data-quality.md).
+    for (let waited = 0; waited < 15_000; waited += 250) {
+      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM hub.dq_alert_outbox');
+      if (rows[0]!.n === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     await hub.ingest!.flushRollups();
     log('ingested');
     await waitForTickets(pool, idPrefix, log);

@@ -17,6 +17,11 @@ export interface CmmsPlanInput {
   seed: number | string;
   startMs: number;
   endMs: number;
+  /**
+   * Devices to keep out of maintenance: those with a process excursion, whose alert the ground truth expects (an
+   * open work order suppresses a device's alerts).
+   */
+  avoidDevices?: readonly string[];
 }
 
 /** One planned work order and the simulated times of its transitions. */
@@ -48,7 +53,10 @@ const technicians = ['j.meyer', 'a.novak', 'r.silva', 'k.tanaka'];
  */
 export function planWorkOrders(input: CmmsPlanInput): PlannedWorkOrder[] {
   const random = createRandom(input.seed).fork('cmms');
-  const devices = input.fleet.devices.filter((d) => d.registered);
+  const avoid = new Set(input.avoidDevices ?? []);
+  const registered = input.fleet.devices.filter((d) => d.registered);
+  const free = registered.filter((d) => !avoid.has(d.deviceId));
+  const devices = free.length > 0 ? free : registered;
   const chosen = pickDistinct(random, devices, kinds.length);
   const spanMs = input.endMs - input.startMs;
   return chosen.map((device, i) => {

@@ -65,6 +65,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<Simulatio
           seed: options.seed ?? 1,
           startMs: run.startMs,
           endMs: run.endMs,
+          avoidDevices: run.excursions.map((e) => e.device_id),
         });
   const warehouse =
     options.seedWarehouse === false ? null : await seedWarehouseDimensions(databaseUrl, run.fleet);

@@ -11,6 +11,7 @@ import {
   recoverLostSlots,
 } from '../../cdc/index.ts';
 import type { HubConfig } from '../../config/index.ts';
+import { withDatabase } from '../../db/index.ts';
 import { migrateCmms, migrateMdm } from '../simulator/index.ts';
 import { assembleStack, isAssembled } from './assemble.ts';
 import { writeStackConfigs } from './configs.ts';
@@ -181,7 +182,8 @@ async function applySourceConnectors(config: HubConfig, log: Log): Promise<Apply
   const connect = new ConnectClient(connectUrl);
   await recoverLostSlots(
     connect,
-    config.database.url,
+    // pg_replication_slots is cluster-wide: the server's maintenance database always exists.
+    withDatabase(config.database.url, 'postgres'),
     files.map((f) => readConnectorDefinition(f)),
     log,
   );

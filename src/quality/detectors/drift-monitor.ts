@@ -3,13 +3,14 @@ import { median, newRing, pushRing, type Ring, robustScale } from './robust.ts';
 import type { CheckParameters, CheckResult, SeriesState } from './types.ts';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 interface DriftState {
-  version: 1;
+  version: 2;
   lastHour: number | null;
-  /** Hour starts and residuals (device − peer median) of evaluated hours, same order and length. */
+  /** Hour starts and the device's hourly means, same order and length: its own seasonal baseline. */
   hours: Ring;
-  residuals: Ring;
+  values: Ring;
   /** Tabular CUSUM on the standardised residual. */
   cusumPos: number;
   cusumNeg: number;
@@ -21,10 +22,10 @@ interface DriftState {
 function freshState(params: CheckParameters): DriftState {
   const capacity = params.drift.baselineHours + params.drift.baselineLagHours;
   return {
-    version: 1,
+    version: 2,
     lastHour: null,
     hours: newRing(capacity),
-    residuals: newRing(capacity),
+    values: newRing(capacity),
     cusumPos: 0,
     cusumNeg: 0,
     ewma: 0,
@@ -33,10 +34,13 @@ function freshState(params: CheckParameters): DriftState {
 }
 
 /**
- * Drift against peers on hourly means (docs/data-quality.md, "Checks and QARTOD flags"): the residual
- * r = device − median(peers) is standardised with the median and 1.4826 × MAD of the residuals in a baseline
- * window that ends `baselineLagHours` before the hour (so a slow drift does not become its own baseline),
- * then fed to a tabular CUSUM (k, h) and an EWMA (λ, L). Both flag 3 (suspect) while in alarm.
+ * Drift against peers on hourly means (docs/data-quality.md, "Checks and QARTOD flags"). Each sensor has its
+ * own level and daily shape, so it is compared first with itself: its anomaly is the hourly mean minus its
+ * median at the same hour of the day in a baseline window that ends `baselineLagHours` before the hour (so a
+ * slow drift does not become its own baseline). The residual is that anomaly minus the median of the peers'
+ * anomalies (`anomaly()` of their monitors): what the line does together (a process change) cancels, one
+ * drifting peer does not move the median. It is standardised by the sensor's own noise and fed to a tabular
+ * CUSUM (k, h) and an EWMA (λ, L). Both flag 3 (suspect) while in alarm.
  */
 export class DriftMonitor {
   readonly #params: CheckParameters;
@@ -44,39 +48,66 @@ export class DriftMonitor {
 
   constructor(params: CheckParameters, state?: SeriesState) {
     this.#params = params;
+    // A state of the first version (residuals against raw peer means) cannot be converted: start over.
     this.#s =
-      state && (state as { version?: unknown }).version === 1 ? restore(state, params) : freshState(params);
+      state && (state as { version?: unknown }).version === 2 ? restore(state, params) : freshState(params);
   }
 
   /**
-   * `value`: the device's hourly mean; `peers`: the other sensors' hourly means (same metric, same asset or
-   * line). An hour at or before the last one observed returns no results.
+   * The device's anomaly at `hourStart`: `value` minus its own usual level at that hour of the day; null until
+   * its baseline has `minBaselineHours`. Pure: peers call it on each other before `observeHour`.
    */
-  observeHour(hourStart: number, value: number, peers: number[]): CheckResult[] {
+  anomaly(hourStart: number, value: number): number | null {
+    if (!Number.isFinite(value)) return null;
+    const baseline = this.#baseline(hourStart);
+    return baseline ? value - baseline.centre : null;
+  }
+
+  /**
+   * `value`: the device's hourly mean; `peerAnomalies`: the other sensors' `anomaly()` at this hour (same
+   * metric, same asset or line; null where a peer has none yet). An hour at or before the last one observed
+   * returns no results.
+   */
+  observeHour(hourStart: number, value: number, peerAnomalies: readonly (number | null)[]): CheckResult[] {
     const s = this.#s;
     const p = this.#params.drift;
     if (s.lastHour !== null && hourStart <= s.lastHour) return [];
     s.lastHour = hourStart;
-    const usable = peers.filter(Number.isFinite);
+    if (!p.enabled) return both('switched off for this series in the rules file');
     if (!Number.isFinite(value)) return both('no hourly mean for the device this hour');
-    if (usable.length < p.minPeers)
-      return both(`${usable.length} peer sensor(s) this hour; drift needs at least ${p.minPeers}`, {
-        peers: usable.length,
-      });
-    const residual = value - median(usable);
-    const from = hourStart - (p.baselineLagHours + p.baselineHours) * HOUR_MS;
-    const to = hourStart - p.baselineLagHours * HOUR_MS;
-    const baseline = s.residuals.items.filter((_, i) => s.hours.items[i]! >= from && s.hours.items[i]! < to);
+    const own = this.#baseline(hourStart);
     pushRing(s.hours, hourStart);
-    pushRing(s.residuals, residual);
-    if (baseline.length < p.minBaselineHours)
-      return both(`baseline has ${baseline.length} of the ${p.minBaselineHours} hours it needs`, {
-        residual,
-      });
-    const { centre, sigma } = robustScale(baseline);
-    if (!(sigma > 0)) return both('the baseline residuals have no spread', { residual });
-    const z = (residual - centre) / sigma;
-    const evidence = { residual, baselineCentre: centre, baselineSigma: sigma, z, peers: usable.length };
+    pushRing(s.values, value);
+    const usable = peerAnomalies.filter((x): x is number => x !== null && Number.isFinite(x));
+    if (usable.length < p.minPeers)
+      return both(
+        `${usable.length} peer sensor(s) with a baseline this hour; drift needs at least ${p.minPeers}`,
+        { peers: usable.length },
+      );
+    if (!own)
+      return both(
+        `baseline has ${this.#baselineHours(hourStart)} of the ${p.minBaselineHours} hours it needs`,
+      );
+    if (!(own.sigma > 0)) return both('the baseline has no spread');
+    const anomaly = value - own.centre;
+    const peerMedian = median(usable);
+    const residual = anomaly - peerMedian;
+    // A median of n values has a variance of about π/2 · σ² / n: the usual level (over `own.days` values) and
+    // the peers' median (of n anomalies, each with a usual level of their own) add theirs to the noise.
+    const levelFactor = 1 + Math.PI / (2 * own.days);
+    const sigma = own.sigma * Math.sqrt(levelFactor * (1 + (Math.PI / (2 * usable.length)) * levelFactor));
+    // Standardised for CUSUM and EWMA: per hour of white noise, so their limits keep their meaning.
+    const z = residual / (sigma * own.longRun);
+    const evidence = {
+      residual,
+      anomaly,
+      peerMedianAnomaly: peerMedian,
+      baselineCentre: own.centre,
+      baselineSigma: sigma,
+      serialFactor: own.longRun,
+      z,
+      peers: usable.length,
+    };
 
     // Capped at 2h so an alarm clears within a bounded time once the residual is back (h/k hours at most).
     s.cusumPos = Math.min(2 * p.cusumH, Math.max(0, s.cusumPos + z - p.cusumK));
@@ -103,7 +134,60 @@ export class DriftMonitor {
     ];
   }
 
-  /** A calibration restarts the CUSUM and EWMA (the baseline residuals stay: they describe a sound sensor). */
+  /** The baseline hours (hour start → value) for `hourStart`: the window ending `baselineLagHours` before it. */
+  #window(hourStart: number): Map<number, number> {
+    const p = this.#params.drift;
+    const from = hourStart - (p.baselineLagHours + p.baselineHours) * HOUR_MS;
+    const to = hourStart - p.baselineLagHours * HOUR_MS;
+    const window = new Map<number, number>();
+    const { hours, values } = this.#s;
+    for (let i = 0; i < hours.items.length; i++) {
+      const h = hours.items[i]!;
+      if (h >= from && h < to) window.set(h, values.items[i]!);
+    }
+    return window;
+  }
+
+  #baselineHours(hourStart: number): number {
+    return this.#window(hourStart).size;
+  }
+
+  /**
+   * The usual level at this hour of the day (median of the baseline's values at the same hour; all of them
+   * when that hour has none) and the noise: 1.4826 × MAD of the day-over-day differences (same hour,
+   * consecutive days) / √2, which the daily shape does not inflate. Null with too short a baseline.
+   */
+  #baseline(hourStart: number): { centre: number; sigma: number; days: number; longRun: number } | null {
+    const window = this.#window(hourStart);
+    if (window.size < this.#params.drift.minBaselineHours) return null;
+    const hourOfDay = hourStart % DAY_MS;
+    const sameHour: number[] = [];
+    const dayOverDay = new Map<number, number>();
+    for (const [h, v] of window) {
+      if (h % DAY_MS === hourOfDay) sameHour.push(v);
+      const dayBefore = window.get(h - DAY_MS);
+      if (dayBefore !== undefined) dayOverDay.set(h, v - dayBefore);
+    }
+    const centre = sameHour.length > 0 ? median(sameHour) : median([...window.values()]);
+    const days = Math.max(1, sameHour.length);
+    // Too few pairs (a baseline with holes): the plain robust sigma of the values, an upper bound.
+    if (dayOverDay.size < 24)
+      return { centre, sigma: robustScale([...window.values()]).sigma, days, longRun: 1 };
+    const d = robustScale([...dayOverDay.values()]).sigma;
+    // Noise correlated from hour to hour makes runs of same-signed residuals that CUSUM and EWMA would take for
+    // a drift. The lag-1 correlation ρ of the day-over-day differences is the noise's (the daily shape cancels):
+    // Var(D[h] − D[h−1]) = 2 Var(D) (1 − ρ). Sums of such noise grow by √((1 + ρ) / (1 − ρ)) over white noise.
+    const steps: number[] = [];
+    for (const [h, v] of dayOverDay) {
+      const before = dayOverDay.get(h - HOUR_MS);
+      if (before !== undefined) steps.push(v - before);
+    }
+    const rho = steps.length >= 24 && d > 0 ? 1 - robustScale(steps).sigma ** 2 / (2 * d * d) : 0;
+    const clamped = Math.min(0.9, Math.max(0, rho));
+    return { centre, sigma: d / Math.SQRT2, days, longRun: Math.sqrt((1 + clamped) / (1 - clamped)) };
+  }
+
+  /** A calibration restarts the CUSUM and EWMA (the baseline values stay: they describe the sound sensor). */
   calibrated(): void {
     Object.assign(this.#s, { cusumPos: 0, cusumNeg: 0, ewma: 0, ewmaHours: 0 });
   }
@@ -117,7 +201,7 @@ export class DriftMonitor {
 function restore(state: SeriesState, params: CheckParameters): DriftState {
   const s = structuredClone(state) as unknown as DriftState;
   const capacity = params.drift.baselineHours + params.drift.baselineLagHours;
-  for (const ring of [s.hours, s.residuals]) {
+  for (const ring of [s.hours, s.values]) {
     ring.capacity = capacity;
     if (ring.items.length > capacity) ring.items.splice(0, ring.items.length - capacity);
   }

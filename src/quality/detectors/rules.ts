@@ -22,8 +22,16 @@ export const BUILT_IN_PARAMETERS: CheckParameters = {
   sigma: { window: 500, minSamples: 20 },
   spike: { suspectSigma: 4, failSigma: 8 },
   rateOfChange: { suspectSigma: 3 },
-  flatLine: { tolerance: null, suspectSamples: 10, suspectAfterS: 3600, failSamples: 30, failAfterS: 14_400 },
+  flatLine: {
+    enabled: true,
+    tolerance: null,
+    suspectSamples: 10,
+    suspectAfterS: 3600,
+    failSamples: 30,
+    failAfterS: 14_400,
+  },
   drift: {
+    enabled: true,
     minPeers: 3,
     baselineHours: 14 * 24,
     baselineLagHours: 7 * 24,
@@ -64,6 +72,7 @@ const FIELDS: Readonly<Record<string, [string | null, Record<string, [string, Co
   flat_line: [
     'flatLine',
     {
+      enabled: ['enabled', 'value'],
       tolerance: ['tolerance', 'value'],
       suspect_samples: ['suspectSamples', 'value'],
       suspect_after: ['suspectAfterS', 'seconds'],
@@ -74,6 +83,7 @@ const FIELDS: Readonly<Record<string, [string | null, Record<string, [string, Co
   drift: [
     'drift',
     {
+      enabled: ['enabled', 'value'],
       min_peers: ['minPeers', 'value'],
       baseline_window: ['baselineHours', 'hours'],
       baseline_lag: ['baselineLagHours', 'hours'],

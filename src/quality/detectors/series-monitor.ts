@@ -1,6 +1,6 @@
 import { notEvaluated, result, worstFlag } from './flags.ts';
 import { expectedIntervalS, gapCheck } from './gap.ts';
-import { median, newRing, pushRing, type Ring, robustScale } from './robust.ts';
+import { median, newRing, pushRing, type Ring, RollingScale } from './robust.ts';
 import type {
   CheckParameters,
   CheckResult,
@@ -29,6 +29,8 @@ interface FlatRun {
   count: number;
   min: number;
   max: number;
+  /** The run reached the suspect span: its differences were taken out of the noise windows. */
+  stuck?: boolean;
 }
 
 /** Everything a SeriesMonitor remembers; plain JSON, bounded by the rings' capacities. */
@@ -64,30 +66,37 @@ function freshState(params: CheckParameters): MonitorState {
 
 /**
  * The per-reading checks of one device+metric series: gap, gross range, spike, rate of change and flat line
- * (docs/data-quality.md, "Checks and QARTOD flags"). Streaming and bounded: each reading costs one pass over
- * rings of at most `sigma.window` values, and `state()` is JSON that continues the series after a restart.
+ * (docs/data-quality.md, "Checks and QARTOD flags"). Streaming and bounded: the robust sigmas come from sorted
+ * copies of the rings kept up to date per reading (RollingScale, no sort per reading), and `state()` is JSON
+ * (the rings only) that continues the series after a restart.
  */
 export class SeriesMonitor {
   readonly #spec: SeriesSpec;
   readonly #params: CheckParameters;
   #s: MonitorState;
+  readonly #diffs: RollingScale;
+  readonly #rates: RollingScale;
 
   constructor(spec: SeriesSpec, params: CheckParameters, state?: SeriesState) {
     this.#spec = spec;
     this.#params = params;
     this.#s =
       state && (state as { version?: unknown }).version === 1 ? restore(state, params) : freshState(params);
+    this.#diffs = new RollingScale(this.#s.diffs);
+    this.#rates = new RollingScale(this.#s.rates);
   }
 
   /** Evaluates one reading; a reading at or before the last seen ts is ignored (null). */
   observe(r: SeriesReading, context: ObserveContext = {}): Observation | null {
     const s = this.#s;
     if (s.lastTs !== null && r.ts <= s.lastTs) return null;
-    const learned = s.intervals.items.length >= MIN_LEARNED_INTERVALS ? median(s.intervals.items) : null;
+    const learned = this.#learnedIntervalS();
     const cadence = expectedIntervalS(this.#spec, this.#params, learned);
     const gap =
       s.lastTs === null ? notEvaluated('gap', 'first reading of the series') : this.#gap(r.ts, learned);
-    if (s.lastTs !== null) pushRing(s.intervals, (r.ts - s.lastTs) / 1000);
+    // Learned only when needed: the ring is part of the state written every batch.
+    if (s.lastTs !== null && expectedIntervalS(this.#spec, this.#params) === null)
+      pushRing(s.intervals, (r.ts - s.lastTs) / 1000);
     s.lastTs = r.ts;
 
     if (!Number.isFinite(r.value)) {
@@ -112,9 +121,9 @@ export class SeriesMonitor {
       this.#flatLine(r, context),
     ];
     const last = s.recent.at(-1);
-    if (last) {
-      pushRing(s.diffs, r.value - last.value);
-      pushRing(s.rates, (r.value - last.value) / ((r.ts - last.ts) / 1000));
+    if (last && !this.#inStuckRun()) {
+      this.#diffs.push(compact(r.value - last.value));
+      this.#rates.push(compact((r.value - last.value) / ((r.ts - last.ts) / 1000)));
     }
     s.recent = [...s.recent, r].slice(-2);
     return { flag: worstFlag(results.map((x) => x.flag)), results };
@@ -124,10 +133,33 @@ export class SeriesMonitor {
   gapAt(now: number): CheckResult {
     const s = this.#s;
     if (s.lastTs === null) return notEvaluated('gap', 'no reading yet');
-    return this.#gap(
-      now,
-      s.intervals.items.length >= MIN_LEARNED_INTERVALS ? median(s.intervals.items) : null,
-    );
+    return this.#gap(now, this.#learnedIntervalS());
+  }
+
+  /**
+   * A stuck stretch is not noise: once the flat run reaches the flat-line suspect span, the differences it has
+   * put into the sigma windows are taken out again and it adds none, so the sigmas keep the noise from before
+   * it (otherwise every wiggle after a stuck sensor recovers would be a spike). Not with the check off.
+   */
+  #inStuckRun(): boolean {
+    const run = this.#s.flat;
+    const p = this.#params.flatLine;
+    if (!run || !p.enabled) return false;
+    if (run.stuck) return true;
+    if (run.count < p.suspectSamples || this.#s.lastTs! - run.startTs < p.suspectAfterS * 1000) return false;
+    // The run's earlier values added count − 2 differences within it (this reading's is not added yet).
+    const inRun = Math.max(0, run.count - 2);
+    this.#diffs.dropNewest(inRun);
+    this.#rates.dropNewest(inRun);
+    run.stuck = true;
+    return true;
+  }
+
+  /** The median recent interval, only when neither the device nor the rules give a cadence (it is a sort). */
+  #learnedIntervalS(): number | null {
+    if (expectedIntervalS(this.#spec, this.#params) !== null) return null;
+    const items = this.#s.intervals.items;
+    return items.length >= MIN_LEARNED_INTERVALS ? median(items) : null;
   }
 
   state(): SeriesState {
@@ -157,9 +189,9 @@ export class SeriesMonitor {
   }
 
   /** The scale of first differences (or rates), floored at the device resolution; null when unknown. */
-  #sigma(ring: Ring, floor: number): number | null {
-    if (ring.items.length < this.#params.sigma.minSamples) return null;
-    const sigma = Math.max(robustScale(ring.items).sigma, floor);
+  #sigma(scale: RollingScale, floor: number): number | null {
+    if (scale.size < this.#params.sigma.minSamples) return null;
+    const sigma = Math.max(scale.scale().sigma, floor);
     return sigma > 0 ? sigma : null;
   }
 
@@ -170,7 +202,7 @@ export class SeriesMonitor {
   #spike(r: SeriesReading): CheckResult {
     const [older, middle] = this.#s.recent;
     if (!older || !middle) return notEvaluated('spike', 'needs the two previous readings without a gap');
-    const sigma = this.#sigma(this.#s.diffs, this.#spec.resolution ?? 0);
+    const sigma = this.#sigma(this.#diffs, this.#spec.resolution ?? 0);
     if (sigma === null)
       return notEvaluated('spike', `needs ${this.#params.sigma.minSamples} differences with some spread`);
     const { suspectSigma, failSigma } = this.#params.spike;
@@ -192,7 +224,7 @@ export class SeriesMonitor {
     if (!last) return notEvaluated('rate_of_change', afterGap ? 'first value after a gap' : 'first value');
     const dtS = (r.ts - last.ts) / 1000;
     const resolution = this.#spec.resolution ?? 0;
-    const sigma = this.#sigma(this.#s.rates, resolution / dtS);
+    const sigma = this.#sigma(this.#rates, resolution / dtS);
     if (sigma === null)
       return notEvaluated('rate_of_change', `needs ${this.#params.sigma.minSamples} rates with some spread`);
     const observed = Math.abs((r.value - last.value) / dtS);
@@ -219,6 +251,7 @@ export class SeriesMonitor {
     } else {
       this.#s.flat = { startTs: r.ts, count: 1, min: r.value, max: r.value };
     }
+    if (!p.enabled) return notEvaluated('flat_line', 'switched off for this series in the rules file');
     if (context.assetIdle) return notEvaluated('flat_line', 'the asset is stopped or in maintenance');
     const { startTs, count } = this.#s.flat!;
     const durationS = (r.ts - startTs) / 1000;
@@ -230,6 +263,15 @@ export class SeriesMonitor {
       since: new Date(startTs).toISOString(),
     });
   }
+}
+
+/**
+ * Six significant digits for what goes into the sigma windows: the state (written every batch) stays short
+ * ("0.01", not "0.010000000000005116") and a sigma moves by at most a millionth; applied when pushed, so a
+ * restored monitor still continues exactly as an uninterrupted one.
+ */
+function compact(x: number): number {
+  return Number(x.toPrecision(6));
 }
 
 /** A persisted state with the rings re-sized to the current parameters (the rules file may have changed). */

@@ -79,6 +79,8 @@ export interface SigmaParameters {
 
 /** Flat line: values within `tolerance` for at least both the samples and the duration. */
 export interface FlatLineParameters {
+  /** false: the check is not evaluated (flag 2), e.g. a slow, coarsely quantised series such as battery. */
+  enabled: boolean;
   /** null: the device's resolution, else 0 (identical values). */
   tolerance: number | null;
   suspectSamples: number;
@@ -89,6 +91,8 @@ export interface FlatLineParameters {
 
 /** Drift on hourly means: CUSUM and EWMA of the robustly standardised residual against the peers' median. */
 export interface DriftParameters {
+  /** false: drift is not evaluated (flag 2), e.g. a battery, whose residual against peers trends by design. */
+  enabled: boolean;
   minPeers: number;
   /** Baseline window of residuals (hours), ending `baselineLagHours` before the hour being evaluated. */
   baselineHours: number;

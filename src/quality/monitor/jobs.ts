@@ -180,15 +180,15 @@ export async function runDrift(
     }
     const monitors = new Map<
       string,
-      { row: SeriesRow; drift: DriftMonitor; tracker: ReturnType<typeof trackerFrom>; last: number }
+      {
+        row: SeriesRow;
+        drift: DriftMonitor;
+        tracker: ReturnType<typeof trackerFrom>;
+        last: number;
+        observed: boolean;
+      }
     >();
-    const transitions: SeriesTransition[] = [];
-    for (const h of hours) {
-      const key = `${h.device_nk}\u0000${h.metric_sk}`;
-      const row = series.get(key);
-      if (!row) continue;
-      const hourMs = h.hour_start.getTime();
-      if (row.drift_hour && hourMs <= row.drift_hour.getTime()) continue;
+    const monitorOf = (key: string, row: SeriesRow, hourMs: number) => {
       let m = monitors.get(key);
       if (!m) {
         m = {
@@ -199,25 +199,55 @@ export async function runDrift(
           ),
           tracker: trackerFrom(row.tracker_state),
           last: hourMs,
+          observed: false,
         };
         monitors.set(key, m);
       }
-      const peers = (groups.get(`${h.peer_group}@${hourMs}`) ?? [])
-        .filter((p) => p.device !== h.device_nk)
-        .map((p) => p.value);
-      const results: CheckResult[] = m.drift.observeHour(hourMs, h.avg_value, peers);
-      m.last = hourMs;
-      const params = parametersFor(rules, row.metric_code, row.criticality);
-      for (const t of trackResults(m.tracker, results, hourMs + HOUR_MS, params))
-        transitions.push(transitionOf(row, t, rules));
+      return m;
+    };
+    // Peers are compared through their own anomalies (DriftMonitor.anomaly, each against its own usual level),
+    // so at each hour every series' anomaly is taken before any series observes that hour.
+    const byHour = new Map<number, typeof hours>();
+    for (const h of hours) {
+      const list = byHour.get(h.hour_start.getTime()) ?? [];
+      list.push(h);
+      byHour.set(h.hour_start.getTime(), list);
     }
-    const updates = [...monitors.values()].map((m) => ({
-      device_nk: m.row.device_nk,
-      metric_sk: m.row.metric_sk,
-      tracker_state: m.tracker,
-      drift_state: m.drift.state(),
-      drift_hour: new Date(m.last).toISOString(),
-    }));
+    const transitions: SeriesTransition[] = [];
+    for (const [hourMs, hourRows] of byHour) {
+      const anomalies = new Map<string, number | null>();
+      for (const h of hourRows) {
+        const key = `${h.device_nk}\u0000${h.metric_sk}`;
+        const row = series.get(key);
+        if (row) anomalies.set(key, monitorOf(key, row, hourMs).drift.anomaly(hourMs, h.avg_value));
+      }
+      for (const h of hourRows) {
+        const key = `${h.device_nk}\u0000${h.metric_sk}`;
+        const row = series.get(key);
+        if (!row) continue;
+        if (row.drift_hour && hourMs <= row.drift_hour.getTime()) continue;
+        const m = monitorOf(key, row, hourMs);
+        const peers = (groups.get(`${h.peer_group}@${hourMs}`) ?? [])
+          .filter((p) => p.device !== h.device_nk)
+          .map((p) => anomalies.get(`${p.device}\u0000${h.metric_sk}`) ?? null);
+        const results: CheckResult[] = m.drift.observeHour(hourMs, h.avg_value, peers);
+        m.last = hourMs;
+        m.observed = true;
+        const params = parametersFor(rules, row.metric_code, row.criticality);
+        for (const t of trackResults(m.tracker, results, hourMs + HOUR_MS, params))
+          transitions.push(transitionOf(row, t, rules));
+      }
+    }
+    // Series only asked for their anomaly (as peers) were not advanced: nothing to write for them.
+    const updates = [...monitors.values()]
+      .filter((m) => m.observed)
+      .map((m) => ({
+        device_nk: m.row.device_nk,
+        metric_sk: m.row.metric_sk,
+        tracker_state: m.tracker,
+        drift_state: m.drift.state(),
+        drift_hour: new Date(m.last).toISOString(),
+      }));
     await saveSeries(client, updates);
     await writeTransitions(client, transitions);
     return { ran: true, transitions: transitions.length };

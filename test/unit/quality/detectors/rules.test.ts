@@ -23,12 +23,12 @@ describe('quality rules file', () => {
   it('loads connectors/quality-rules.yaml and resolves defaults, asset class and metric in that order', () => {
     const rules = loadQualityRules();
     const fleet = parametersFor(rules, 'temperature');
-    expect(fleet.drift.cusumH).toBe(8);
+    expect(fleet.drift.cusumH).toBe(12);
     expect(fleet.flatLine.tolerance).toBe(0.05);
     expect(fleet.calibrationDue.warnDaysBefore).toBe(14);
     expect(fleet.flatLine.failAfterS).toBe(4 * 3600);
     const critical = parametersFor(rules, 'vibration', 'critical');
-    expect(critical.drift.cusumH).toBe(5);
+    expect(critical.drift.cusumH).toBe(7);
     expect(critical.grossRange.suspectMax).toBe(11.2);
     expect(critical.flatLine.suspectAfterS).toBe(7200);
     // An unknown metric or class gets the defaults.
@@ -111,7 +111,7 @@ metrics:
   it('checks metric codes against dw.dim_metric', () => {
     const rules = loadQualityRules();
     expect(() =>
-      checkQualityRuleMetrics(rules, new Set(['temperature', 'vibration', 'pressure'])),
+      checkQualityRuleMetrics(rules, new Set(['temperature', 'vibration', 'pressure', 'battery'])),
     ).not.toThrow();
     expect(() => checkQualityRuleMetrics(rules, new Set(['temperature']))).toThrow(
       "connectors/quality-rules.yaml: metrics.vibration: 'vibration' is not a metric code in dw.dim_metric; known: temperature",

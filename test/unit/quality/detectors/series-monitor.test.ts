@@ -149,6 +149,32 @@ describe('SeriesMonitor', () => {
     });
   });
 
+  it('switches the flat line off when the rules say so', () => {
+    const off = { ...params, flatLine: { ...params.flatLine, enabled: false } };
+    const m = new SeriesMonitor(spec, off);
+    const out = feed(
+      m,
+      series(300, () => 20),
+    );
+    expect(check(out.at(-1)!, 'flat_line')).toMatchObject({
+      flag: 2,
+      details: { reason: 'switched off for this series in the rules file' },
+    });
+  });
+
+  it('keeps the noise from before a stuck stretch: the wiggles after it are not spikes', () => {
+    const m = new SeriesMonitor(spec, params);
+    const before = series(150);
+    const stuck = series(120, () => 20.3, T0 + 150 * MIN);
+    const after = series(100, (i) => wiggle(i + 7), T0 + 270 * MIN);
+    const out = feed(m, [...before, ...stuck, ...after]);
+    expect(check(out[150 + 119]!, 'flat_line').flag).toBe(3);
+    const spikes = out.slice(270).filter((o) => check(o, 'spike').flag !== 1);
+    expect(spikes).toEqual([]);
+    // The sigma still measures the wiggle (differences of about ±0.5), not the zeros of the stuck stretch.
+    expect(check(out.at(-1)!, 'spike').details.sigma).toBeGreaterThan(0.3);
+  });
+
   it('flags a gap by the device cadence: suspect over 3 intervals, fail over 10', () => {
     const m = new SeriesMonitor(spec, params);
     m.observe({ ts: T0, value: 20 });
