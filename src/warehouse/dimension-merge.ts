@@ -209,19 +209,7 @@ function planMerge(
   columns: Set<string>,
 ): MergePlan {
   const nk = target.naturalKey;
-  const outcome: DimensionMergeResult = {
-    inserted: 0,
-    completed: 0,
-    versioned: 0,
-    corrected: 0,
-    closed: 0,
-    duplicates: 0,
-    unchanged: 0,
-    late: 0,
-    orphanUpdates: 0,
-    unknownDeletes: 0,
-    keys: { inserted: [], completed: [], versioned: [], changed: {} },
-  };
+  const outcome = emptyOutcome();
   const needHistory = new Set<string>();
   const byKey = new Map<string, Version[]>();
   // Copies: a second planning pass must start from the rows as stored.
