@@ -1,6 +1,6 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import type { HubConfig } from '../config/index.ts';
-import { type AuthSource, BasicAuth, OAuthTokenSource, RatePacer, ServiceNowError } from '../itsm/index.ts';
+import { type AuthSource, RatePacer, ServiceNowError, serviceNowConnection } from '../itsm/index.ts';
 
 /** One Table API record as the poll asks for it: every value is text. */
 export type TableRecord = Record<string, string>;
@@ -26,21 +26,9 @@ export class CmdbTableReader {
   readonly #pacer = new RatePacer();
 
   constructor(servicenow: HubConfig['servicenow'], timeoutMs = 30_000) {
-    const url = servicenow.url.replace(/\/+$/, '');
-    const { auth } = servicenow;
-    this.#auth =
-      auth.mode === 'oauth'
-        ? new OAuthTokenSource({ url, ...auth, timeoutMs })
-        : new BasicAuth(auth.username, auth.password);
-    this.#http = axios.create({
-      baseURL: url,
-      timeout: timeoutMs,
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      headers: { Accept: 'application/json' },
-    });
+    const connection = serviceNowConnection({ url: servicenow.url, auth: servicenow.auth, timeoutMs });
+    this.#http = connection.http;
+    this.#auth = connection.auth;
   }
 
   async page(request: TablePageRequest): Promise<TableRecord[]> {

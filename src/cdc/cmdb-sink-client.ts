@@ -1,12 +1,11 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import type { HubConfig } from '../config/index.ts';
 import {
   type AuthSource,
-  BasicAuth,
-  OAuthTokenSource,
   RatePacer,
   type RecoveringCondition,
   ServiceNowError,
+  serviceNowConnection,
 } from '../itsm/index.ts';
 
 /** One IRE payload item (docs/servicenow-cmdb.md, "What is sent"). */
@@ -59,23 +58,11 @@ export class IreClient {
   #nextCallAt = 0;
 
   constructor(options: IreClientOptions) {
-    const url = options.url.replace(/\/+$/, '');
     this.#spacingMs = 1000 / options.callsPerSecond;
     this.#availability = options.availability;
-    this.#auth =
-      options.auth.mode === 'oauth'
-        ? new OAuthTokenSource({ url, ...options.auth, timeoutMs: options.timeoutMs })
-        : new BasicAuth(options.auth.username, options.auth.password);
-    this.#http = axios.create({
-      baseURL: url,
-      timeout: options.timeoutMs,
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      transitional: { clarifyTimeoutError: true },
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    });
+    const connection = serviceNowConnection(options);
+    this.#http = connection.http;
+    this.#auth = connection.auth;
   }
 
   /** One IRE call; the answer's items, one per sent item in the same order. */

@@ -9,6 +9,7 @@ export { RecoveringCondition } from './recovering-condition.ts';
 export { type IncidentRef, ServiceNowClient, type ServiceNowClientOptions } from './servicenow-client.ts';
 export { ServiceNowError, type ServiceNowErrorKind } from './servicenow-error.ts';
 export { ServiceNowHealth, type ServiceNowHealthStatus } from './servicenow-health.ts';
+export { type ServiceNowConnection, serviceNowConnection } from './servicenow-http.ts';
 export { type AlertTicketSummary, listAlerts, listTickets } from './ticket-admin.ts';
 export { startTicketDelivery, type TicketDelivery, type TicketDeliveryOptions } from './ticket-delivery.ts';
 export { ticketJobId } from './ticket-queue.ts';

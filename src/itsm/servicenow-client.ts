@@ -1,11 +1,10 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import type { HubConfig } from '../config/index.ts';
 import type { AuthSource } from './auth-source.ts';
-import { BasicAuth } from './basic-auth.ts';
-import { OAuthTokenSource } from './oauth-token-source.ts';
 import type { RatePacer } from './rate-pacer.ts';
 import type { RecoveringCondition } from './recovering-condition.ts';
 import { ServiceNowError } from './servicenow-error.ts';
+import { serviceNowConnection } from './servicenow-http.ts';
 import { servicenowRequestSeconds, servicenowRequestsTotal } from './ticket-metrics.ts';
 
 /** The incident fields the hub reads back. */
@@ -51,28 +50,11 @@ export class ServiceNowClient {
   readonly #availability: RecoveringCondition | undefined;
 
   constructor(options: ServiceNowClientOptions) {
-    const url = options.url.replace(/\/+$/, '');
     this.#pacer = options.pacer;
     this.#availability = options.availability;
-    this.#auth =
-      options.auth.mode === 'oauth'
-        ? new OAuthTokenSource({
-            url,
-            ...options.auth,
-            timeoutMs: options.timeoutMs,
-            availability: options.availability,
-          })
-        : new BasicAuth(options.auth.username, options.auth.password);
-    this.#http = axios.create({
-      baseURL: url,
-      timeout: options.timeoutMs,
-      validateStatus: () => true,
-      maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: (d: unknown) => d,
-      transitional: { clarifyTimeoutError: true },
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
-    });
+    const connection = serviceNowConnection(options);
+    this.#http = connection.http;
+    this.#auth = connection.auth;
   }
 
   /**
