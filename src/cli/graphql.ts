@@ -80,7 +80,7 @@ export function registerGraphqlCommand(program: Command): void {
   apiKey
     .command('create <name>')
     .description('create an API key: prints the key once and its sha256 entry for schema/policy.yaml')
-    .requiredOption('--role <role>', 'a role of the policy file, e.g. bi_service')
+    .requiredOption('--role <role>', 'a role of the policy file, e.g. bi-service')
     .option('--sites <sites>', 'comma-separated site keys, for a role with row_filter: sites')
     .option('--policy <file>', 'the policy file', DEFAULT_POLICY_FILE)
     .option('--write', 'add the entry to the policy file')

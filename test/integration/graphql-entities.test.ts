@@ -235,3 +235,44 @@ describe('GraphQL entities', () => {
     );
   });
 });
+
+describe('readings of every metric', () => {
+  it('pages readings of two metrics at the same instants in (time, metric) order, each once', async () => {
+    // Humidity next to dev-003's temperature, at the same instants: the page is merged from one index range
+    // per metric, and a cursor may fall between two metrics of one instant.
+    await api.db.query(`
+      INSERT INTO dw.fact_sensor_reading (device_sk, asset_sk, metric_sk, date_key, time_key, reading_ts, value,
+        quality_code, batch_id, mapping_id, mapping_version, source_topic)
+      SELECT f.device_sk, f.asset_sk, m.metric_sk, -1, -1, f.reading_ts, 50, 1, f.batch_id, f.mapping_id,
+             f.mapping_version, f.source_topic
+      FROM dw.fact_sensor_reading f JOIN dw.dim_device d ON d.device_sk = f.device_sk
+      CROSS JOIN dw.dim_metric m WHERE d.device_nk = 'dev-003' AND m.metric_code = 'humidity'`);
+    const page = `query Page($after: String, $from: DateTime!, $to: DateTime!) {
+      readings(deviceId: "dev-003", from: $from, to: $to, first: 3, after: $after) {
+        edges { node { ts metric { code } } } pageInfo { hasNextPage endCursor } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { data, errors } = await api.post(page, { after, from, to });
+      expect(errors).toBeUndefined();
+      seen.push(
+        ...data.readings.edges.map(
+          (e: { node: { ts: string; metric: { code: string } } }) => `${e.node.ts} ${e.node.metric.code}`,
+        ),
+      );
+      if (!data.readings.pageInfo.hasNextPage) break;
+      after = data.readings.pageInfo.endCursor;
+    }
+    const { rows } = await api.db.query(
+      `
+      SELECT to_char(f.reading_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ' ' || m.metric_code AS r
+      FROM dw.fact_sensor_reading f JOIN dw.dim_device d ON d.device_sk = f.device_sk
+      JOIN dw.dim_metric m ON m.metric_sk = f.metric_sk
+      WHERE d.device_nk = 'dev-003' AND f.reading_ts >= $1 AND f.reading_ts < $2
+      ORDER BY f.reading_ts, f.metric_sk`,
+      [from, to],
+    );
+    expect(rows).toHaveLength(20); // 10 instants × temperature and humidity
+    expect(seen).toEqual(rows.map((r) => r.r));
+  });
+});
