@@ -88,7 +88,12 @@ describe('CDC: MDM devices and assets into dw.dim_device and dw.dim_asset', () =
       )
       .catch(() => {});
     await mdm.query(`DROP PUBLICATION IF EXISTS ${publication}`).catch(() => {});
-    await dropTopics(kafka, [`${prefix}.public.device`, `${prefix}.public.asset`]);
+    // startCdc creates every CDC mapping topic under its prefix, the work orders too.
+    await dropTopics(kafka, [
+      `${prefix}.public.device`,
+      `${prefix}.public.asset`,
+      `${prefix}.public.work_order`,
+    ]);
     await mdm.end();
     await dw.end();
   });
