@@ -74,7 +74,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (
 
 /** Statement times of the hub's pool while timing is on: where a request's time goes (no pg_stat_statements). */
 type StatementTimes = { statement: string; calls: number; total_ms: number }[];
-type TimingMessage = { type: 'timing'; statements: StatementTimes };
+/** With the statement times, the process's CPU time (user + system) over the same window. */
+type TimingMessage = { type: 'timing'; statements: StatementTimes; cpuMs: number };
 
 async function serveHub(url: string, poolMax: number): Promise<void> {
   const send = (m: PeerMessage | TimingMessage) => process.send?.(m);
@@ -103,18 +104,27 @@ async function serveHub(url: string, poolMax: number): Promise<void> {
     const graphql = await startGraphql({ http, db, servicenow: defaultConfig.servicenow, logger });
     await graphql.ready();
     send({ type: 'ready', port: http.port });
+    let cpuAtStart = process.cpuUsage();
     process.on('message', (m: { type?: string; on?: boolean }) => {
       if (m?.type === 'timing') {
-        if (m.on) timing = new Map();
-        else {
+        if (m.on) {
+          timing = new Map();
+          cpuAtStart = process.cpuUsage();
+        } else {
+          const cpu = process.cpuUsage(cpuAtStart);
           const statements = [...(timing ?? new Map()).entries()].map(([statement, e]) => ({
             statement,
             calls: e.calls,
             total_ms: e.ms,
           }));
           timing = null;
-          send({ type: 'timing', statements });
+          send({ type: 'timing', statements, cpuMs: (cpu.user + cpu.system) / 1000 });
         }
+        return;
+      }
+      if (m?.type === 'cpu') {
+        const cpu = process.cpuUsage();
+        send({ type: 'cpu', ms: (cpu.user + cpu.system) / 1000 });
         return;
       }
       if (m?.type !== 'stop') return;
@@ -184,14 +194,18 @@ function percentile(xs: number[], p: number): number {
 }
 
 function startChild(file: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Both servers as deployed: NODE_ENV=production (graphql-js skips its development checks, errors are masked).
+  const child = fork(file, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`${path.basename(file)} exited with ${code} before it was ready`)),
     );
     child.on('message', (m: PeerMessage) => {
       if (m.type === 'ready') resolve({ child, port: m.port });
-      else reject(new Error(`${path.basename(file)} failed: ${m.message}`));
+      else if (m.type === 'error') reject(new Error(`${path.basename(file)} failed: ${m.message}`));
     });
   });
 }
@@ -318,6 +332,14 @@ async function buildDataset(db: pg.Pool, o: ReturnType<typeof options>, span: Sp
      FROM dw.fact_sensor_reading f GROUP BY f.device_sk, f.metric_sk, date_trunc('hour', f.reading_ts)`,
     [o.intervalS],
   );
+  log('asset rollup from the hourly rollup');
+  await db.query(
+    `INSERT INTO dw.fact_asset_hourly (asset_sk, metric_sk, hour_start, n_devices, n_expected, n_received, n_suspect,
+       n_fail, min_value, max_value, sum_value)
+     SELECT asset_sk, metric_sk, hour_start, count(*), sum(n_expected), sum(n_received), sum(n_suspect), sum(n_fail),
+            min(min_value), max(max_value), sum(sum_value)
+     FROM dw.fact_sensor_hourly GROUP BY asset_sk, metric_sk, hour_start`,
+  );
   log('ANALYZE');
   await db.query('ANALYZE');
   return total;
@@ -399,7 +421,26 @@ async function checkSameAnswer(hub: EntityApi, peer: EntityApi, device: { sk: nu
 
 type CannonResult = Awaited<ReturnType<typeof cannon>>;
 
-async function cannon(api: EntityApi, devices: { sk: number; nk: string }[], o: ReturnType<typeof options>) {
+/** CPU time a server child has used so far (ms). */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: PeerMessage) => {
+      if (m.type !== 'cpu') return;
+      child.off('message', onMessage);
+      resolve(m.ms);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'cpu' });
+  });
+}
+
+async function cannon(
+  api: EntityApi,
+  devices: { sk: number; nk: string }[],
+  o: ReturnType<typeof options>,
+  server: ChildProcess,
+) {
+  const cpuBefore = await cpuOf(server);
   const result = await autocannon({
     url: api.url,
     connections: o.connections,
@@ -416,8 +457,11 @@ async function cannon(api: EntityApi, devices: { sk: number; nk: string }[], o: 
     ],
     verifyBody: (body) => !body.includes('"errors"') && body.includes('"value"'),
   });
+  const cpuMs = (await cpuOf(server)) - cpuBefore;
   const bad = result.non2xx + result.errors + result.timeouts + result.mismatches;
   return {
+    // The server's own CPU per request: less sensitive than req/s to what else runs on the machine.
+    cpu_ms_per_request: round(cpuMs / Math.max(1, result.requests.total), 2),
     rps: round(result.requests.average, 1),
     requests: result.requests.total,
     p50_ms: result.latency.p50,
@@ -484,6 +528,7 @@ async function main(): Promise<void> {
     const exists =
       (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME])).rowCount! > 0;
     if (o.reuse && exists) {
+      await migrateDatabase(url, 'up'); // a kept dataset from before a migration gets it (they fill from the rollup)
       db = createPool(url, { max: 4, name: 'bench' });
       const kept = await db.query<{ n: number; from: Date; to: Date }>(
         `SELECT count(*)::int8 AS n, min(hour_start) AS from, max(hour_start) + interval '1 hour' AS to
@@ -544,19 +589,20 @@ async function main(): Promise<void> {
     ).rows;
     const sameAnswer = await checkSameAnswer(hub, peer, devices[devices.length - 1]!);
     log('the hub and PostGraphile give the same 100 readings, device, asset and site; warming up');
-    for (const api of [hub, peer]) await cannon(api, devices, { ...o, durationS: 3 });
+    const serverOf = (api: EntityApi) => (api.name === 'hub' ? hubChild! : peerChild!);
+    for (const api of [hub, peer]) await cannon(api, devices, { ...o, durationS: 3 }, serverOf(api));
     const rounds: { round: number; hub: CannonResult; postgraphile: CannonResult }[] = [];
     for (let r = 1; r <= o.rounds; r++) {
       // alternate which goes first, so neither always runs on the warmer cache or the quieter machine
       const order = r % 2 ? [hub, peer] : [peer, hub];
       const got: Partial<Record<EntityApi['name'], CannonResult>> = {};
-      for (const api of order) got[api.name] = await cannon(api, devices, o);
+      for (const api of order) got[api.name] = await cannon(api, devices, o, serverOf(api));
       rounds.push({ round: r, hub: got.hub!, postgraphile: got.postgraphile! });
       log(
-        `round ${r}: hub ${fmt(got.hub!.rps)} req/s p99 ${got.hub!.p99_ms} ms · PostGraphile ${fmt(got.postgraphile!.rps)} req/s p99 ${got.postgraphile!.p99_ms} ms`,
+        `round ${r}: hub ${fmt(got.hub!.rps)} req/s p99 ${got.hub!.p99_ms} ms ${got.hub!.cpu_ms_per_request} CPU ms/req · PostGraphile ${fmt(got.postgraphile!.rps)} req/s p99 ${got.postgraphile!.p99_ms} ms ${got.postgraphile!.cpu_ms_per_request} CPU ms/req`,
       );
     }
-    const med = (api: EntityApi['name'], k: 'rps' | 'p99_ms' | 'p50_ms') =>
+    const med = (api: EntityApi['name'], k: 'rps' | 'p99_ms' | 'p50_ms' | 'cpu_ms_per_request') =>
       median(rounds.map((r) => r[api][k]));
     const failed = rounds.reduce((s, r) => s + r.hub.failed + r.postgraphile.failed, 0);
     if (failed > 0) log(`WARNING: ${failed} requests failed or answered errors; see rounds in the results`);
@@ -672,12 +718,23 @@ async function main(): Promise<void> {
         postgraphile_query: peerEntityQuery,
         same_answer_checked: sameAnswer,
         median: {
-          hub: { rps: med('hub', 'rps'), p50_ms: med('hub', 'p50_ms'), p99_ms: med('hub', 'p99_ms') },
+          hub: {
+            rps: med('hub', 'rps'),
+            p50_ms: med('hub', 'p50_ms'),
+            p99_ms: med('hub', 'p99_ms'),
+            cpu_ms_per_request: med('hub', 'cpu_ms_per_request'),
+          },
           postgraphile: {
             rps: med('postgraphile', 'rps'),
             p50_ms: med('postgraphile', 'p50_ms'),
             p99_ms: med('postgraphile', 'p99_ms'),
+            cpu_ms_per_request: med('postgraphile', 'cpu_ms_per_request'),
           },
+          // Not a goal of the issue: the servers' own CPU per request, a check on req/s from a shared machine.
+          postgraphile_cpu_vs_hub_cpu: round(
+            med('postgraphile', 'cpu_ms_per_request') / med('hub', 'cpu_ms_per_request'),
+            2,
+          ),
         },
         failed_requests: failed,
         rounds,
@@ -692,7 +749,7 @@ async function main(): Promise<void> {
         site_hours: raw.rows.length,
         request: metricsRequest(span),
         hub_graphql: { ...stats(hubMs), used_rollup: viaHub.usedRollup },
-        compiled_sql_only: { ...stats(directMs), sql: compiled.sql },
+        compiled_sql_only: { ...stats(directMs), table: compiled.table, sql: compiled.sql },
         compile_only: stats(compileMs),
         raw_sql: { ...stats(rawMs), sql: rawMetricSql.trim().replace(/\s+/g, ' ') },
       },

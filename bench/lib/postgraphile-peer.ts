@@ -15,7 +15,10 @@ import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import { jsonPgSmartTags } from 'postgraphile/utils';
 
-export type PeerMessage = { type: 'ready'; port: number } | { type: 'error'; message: string };
+export type PeerMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'cpu'; ms: number };
 
 const smartTags = jsonPgSmartTags({
   version: 1,
@@ -73,6 +76,12 @@ try {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
   process.on('message', (m: { type?: string }) => {
+    // CPU time used so far (user + system), so the bench can divide it by the requests served.
+    if (m?.type === 'cpu') {
+      const cpu = process.cpuUsage();
+      send({ type: 'cpu', ms: (cpu.user + cpu.system) / 1000 });
+      return;
+    }
     if (m?.type !== 'stop') return;
     server.close();
     void Promise.resolve(pgl.release()).finally(() => process.exit(0));

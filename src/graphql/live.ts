@@ -47,7 +47,7 @@ export function liveReadings(
   const poller = startPoller<ReadingRow>({
     ...options,
     keyOf: (r) => `${r.deviceSk}|${r.metricSk}|${r.tsText}`,
-    stampOf: (r) => r.ingestedAt,
+    stampOf: (r) => new Date(r.ingestedAt),
     query: (since) =>
       db.query<ReadingRow>(
         `SELECT ${readingColumns('f')} FROM dw.fact_sensor_reading f

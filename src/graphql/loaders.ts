@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type pg from 'pg';
 import { decodeCursor, encodeCursor } from './args.ts';
+import type { DimensionCache, DimensionTable } from './dimension-cache.ts';
 import type { AuditTrail, Principal } from './governance/index.ts';
 import type { IncidentSource } from './incidents.ts';
 import type {
@@ -54,21 +55,24 @@ export interface LimitedKey {
   first: number;
 }
 
+/** A DataLoader of one row per key whose `get` gives a row already cached without a promise. */
+export type RowLoader<K, V> = DataLoader<K, V | null> & { get(key: K): V | null | Promise<V | null> };
+
 export interface Loaders {
-  asset: DataLoader<string, AssetRow | null>;
-  assetBySk: DataLoader<number, AssetRow | null>;
+  asset: RowLoader<string, AssetRow>;
+  assetBySk: RowLoader<number, AssetRow>;
   children: DataLoader<string, AssetRow[]>;
   ancestors: DataLoader<string, AssetRow[]>;
   descendants: DataLoader<string, AssetRow[]>;
   devicesOnAsset: DataLoader<string, DeviceRow[]>;
   devicesUnder: DataLoader<LimitedKey, DeviceRow[], string>;
-  device: DataLoader<string, DeviceRow | null>;
+  device: RowLoader<string, DeviceRow>;
   deviceAsOf: DataLoader<{ id: string; at: Date }, DeviceRow | null, string>;
-  deviceBySk: DataLoader<number, DeviceRow | null>;
+  deviceBySk: RowLoader<number, DeviceRow>;
   deviceHistory: DataLoader<string, DeviceRow[]>;
-  configurationItem: DataLoader<string, CmdbCiRow | null>;
-  metricBySk: DataLoader<number, MetricRow | null>;
-  metricByCode: DataLoader<string, MetricRow | null>;
+  configurationItem: RowLoader<string, CmdbCiRow>;
+  metricBySk: RowLoader<number, MetricRow>;
+  metricByCode: RowLoader<string, MetricRow>;
   readings: DataLoader<ReadingsKey, ReadingConnectionRow, string>;
   hourly: DataLoader<HourlyKey, HourlyRow[], string>;
   alertsOfDevice: DataLoader<LimitedKey, AlertRow[], string>;
@@ -85,23 +89,60 @@ export function createLoaders(
   principal: Principal,
   audit: AuditTrail,
   incidents: IncidentSource,
+  dimensions?: DimensionCache,
 ): Loaders {
   const sites = principal.sites;
-  const query = async <T>(sql: string, params: unknown[]): Promise<(T & Row)[]> => {
+  const query = async <T>(sql: string, params: unknown[], count = true): Promise<(T & Row)[]> => {
     const { rows } = await db.query(sql, params);
-    audit.rows += rows.length;
+    if (count) audit.rows += rows.length;
     return rows as (T & Row)[];
   };
   // Dimension lookups that need no row filter (metrics, CIs) take the keys only.
   const withSites = (sql: string, keys: readonly unknown[]) => (sql.includes('$2') ? [keys, sites] : [keys]);
 
-  /** Loads one row per key; `keyColumn` is the selected column holding the key. */
-  const byKey = <K extends string | number, V>(sql: string, keyColumn: string, arrayType: string) =>
-    new DataLoader<K, V | null>(async (keys) => {
-      const rows = await query<V>(sql.replace('$KEYS', `$1::${arrayType}`), withSites(sql, keys));
-      const found = new Map(rows.map((r) => [r[keyColumn] as K, strip<V>(r)]));
-      return keys.map((k) => found.get(k) ?? null);
-    });
+  /**
+   * Loads one row per key; `keyColumn` is the selected column holding the key. With `cached`, the lookup shares
+   * the process's dimension cache (dimension-cache.ts) and counts the rows it gives this request itself.
+   */
+  const byKey = <K extends string | number, V>(
+    sql: string,
+    keyColumn: string,
+    arrayType: string,
+    cached?: { table: DimensionTable; lookup: string },
+  ) => {
+    const cacheMap = cached && dimensions?.cacheMap<K, V | null>(cached.table, cached.lookup, sites);
+    const loader = new DataLoader<K, V | null>(
+      async (keys) => {
+        const sqlText = sql.replace('$KEYS', `$1::${arrayType}`);
+        const rows = await query<V>(sqlText, withSites(sql, keys), cacheMap === undefined);
+        const found = new Map(rows.map((r) => [r[keyColumn] as K, strip<V>(r)]));
+        return keys.map((k) => found.get(k) ?? null);
+      },
+      cacheMap ? { cacheMap } : {},
+    );
+    const rowLoader = loader as RowLoader<K, V>;
+    if (!cacheMap) {
+      rowLoader.get = (key) => loader.load(key);
+      return rowLoader;
+    }
+    // The audit counts each row once per request, whether the cache or the database gave it.
+    const counted = new Set<K>();
+    const count = (key: K, row: V | null) => {
+      if (row !== null && !counted.has(key)) {
+        counted.add(key);
+        audit.rows += 1;
+      }
+      return row;
+    };
+    const load = loader.load.bind(loader);
+    loader.load = (key: K) => load(key).then((row) => count(key, row));
+    // A row already in the cache is returned as it is: graphql-js then completes the field without a promise.
+    rowLoader.get = (key) => {
+      const hit = cacheMap.settled(key);
+      return hit ? count(key, hit.value) : loader.load(key);
+    };
+    return rowLoader;
+  };
 
   /** Loads a list per key; rows carry the key in "forKey" (dropped from the row). */
   const listByKey = <V>(sql: string, arrayType: string) =>
@@ -130,12 +171,13 @@ export function createLoaders(
     WHERE a.is_current AND a.asset_nk = ANY($KEYS) AND ${assetVisible('a', '$2')}`;
 
   return {
-    asset: byKey<string, AssetRow>(assetSql, 'id', 'text[]'),
+    asset: byKey<string, AssetRow>(assetSql, 'id', 'text[]', { table: 'dim_asset', lookup: 'current' }),
     assetBySk: byKey<number, AssetRow>(
       `SELECT a.asset_sk AS "forKey", ${assetColumns('a')} FROM dw.dim_asset a
        WHERE a.asset_sk = ANY($KEYS) AND ${assetVisible('a', '$2')}`,
       'forKey',
       'bigint[]',
+      { table: 'dim_asset', lookup: 'sk' },
     ),
     children: listByKey<AssetRow>(
       `SELECT a.parent_asset_nk AS "forKey", ${assetColumns('a')} FROM dw.dim_asset a
@@ -175,6 +217,7 @@ export function createLoaders(
        WHERE d.is_current AND d.device_nk = ANY($KEYS) AND d.device_sk <> -1 AND ${deviceVisible('d', '$2')}`,
       'id',
       'text[]',
+      { table: 'dim_device', lookup: 'current' },
     ),
     deviceAsOf: new DataLoader<{ id: string; at: Date }, DeviceRow | null, string>(
       async (keys) => {
@@ -194,6 +237,7 @@ export function createLoaders(
       `SELECT ${deviceColumns('d')} FROM dw.dim_device d WHERE d.device_sk = ANY($KEYS) AND ${deviceVisible('d', '$2')}`,
       'deviceSk',
       'bigint[]',
+      { table: 'dim_device', lookup: 'sk' },
     ),
     deviceHistory: listByKey<DeviceRow>(
       `SELECT d.device_nk AS "forKey", ${deviceColumns('d')} FROM dw.dim_device d
@@ -212,11 +256,13 @@ export function createLoaders(
       `SELECT ${metricColumns('m')} FROM dw.dim_metric m WHERE m.metric_sk = ANY($KEYS)`,
       'metricSk',
       'smallint[]',
+      { table: 'dim_metric', lookup: 'sk' },
     ),
     metricByCode: byKey<string, MetricRow>(
       `SELECT ${metricColumns('m')} FROM dw.dim_metric m WHERE m.metric_code = ANY($KEYS)`,
       'code',
       'text[]',
+      { table: 'dim_metric', lookup: 'code' },
     ),
     readings: groupedLoader<ReadingsKey, ReadingConnectionRow>(
       readingsKey,
@@ -231,7 +277,7 @@ export function createLoaders(
           // (docs/graphql.md, "GraphQL benchmark"). greatest() ignores a NULL cursor and bounds the range.
           `SELECT k.id AS "forKey", x.* FROM unnest($1::text[]) AS k(id) CROSS JOIN LATERAL (
              SELECT y.* FROM dw.dim_device d CROSS JOIN dw.dim_metric m CROSS JOIN LATERAL (
-               SELECT ${readingColumns('f')} FROM dw.fact_sensor_reading f
+               SELECT ${readingColumns('f', 'epoch')} FROM dw.fact_sensor_reading f
                WHERE f.device_sk = d.device_sk AND f.metric_sk = m.metric_sk
                  AND f.reading_ts >= greatest($3::timestamptz, $6::timestamptz) AND f.reading_ts < $4
                  AND ($6::timestamptz IS NULL OR (f.reading_ts, f.metric_sk, f.device_sk) > ($6, $7::smallint, $8::bigint))
@@ -315,12 +361,17 @@ const hourlyKey = (k: HourlyKey) =>
 
 /** The first `first` rows as edges; one more row fetched tells whether there is a next page. */
 function toConnection(rows: ReadingRow[], first: number): ReadingConnectionRow {
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({
-    node,
-    cursor: encodeCursor({ ts: node.tsText, metricSk: node.metricSk, deviceSk: node.deviceSk }),
-  }));
-  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  const edges = rows.slice(0, first).map((node) => ({ node }));
+  const last = edges.at(-1);
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > first, endCursor: last ? readingCursor(last.node) : null },
+  };
+}
+
+/** The cursor of a reading edge (ReadingEdge.cursor resolves it only when asked for). */
+export function readingCursor(node: ReadingRow): string {
+  return encodeCursor({ ts: node.tsText, metricSk: node.metricSk, deviceSk: node.deviceSk });
 }
 
 /** A DataLoader whose keys are batched per group (same arguments but the parent): one statement per group. */

@@ -61,10 +61,11 @@ export interface MetricRow {
 }
 
 export interface ReadingRow {
-  ts: Date;
+  /** A Date, or epoch milliseconds (readingColumns with 'epoch'); the DateTime scalar takes both. */
+  ts: Date | number;
   value: number | null;
   quality: number;
-  ingestedAt: Date;
+  ingestedAt: Date | number;
   mappingId: string | null;
   mappingVersion: number | null;
   sourceTopic: string | null;
@@ -75,7 +76,8 @@ export interface ReadingRow {
 }
 
 export interface ReadingEdgeRow {
-  cursor: string;
+  /** Encoded when asked for (ReadingEdge.cursor), from the node. */
+  cursor?: string;
   node: ReadingRow;
 }
 

@@ -1,7 +1,10 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { IResolvers } from '@graphql-tools/utils';
 import { GraphQLError, type GraphQLSchema, parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -12,6 +15,7 @@ import type { HubConfig } from '../config/index.ts';
 import { loadMappings } from '../mapping/index.ts';
 import type { HubHttpServer, Logger } from '../observability/index.ts';
 import type { HubContext } from './context.ts';
+import { DimensionCache } from './dimension-cache.ts';
 import {
   applyFieldPolicy,
   authenticate,
@@ -23,6 +27,7 @@ import {
   type Principal,
 } from './governance/index.ts';
 import { type IncidentSource, ServiceNowIncidents } from './incidents.ts';
+import { jitGateway } from './jit-executor.ts';
 import { createLoaders } from './loaders.ts';
 import { entityReferenceResolvers, hubResolvers } from './resolvers/index.ts';
 import { defaultRestOperationsFile, loadRestOperations, mountRest } from './rest.ts';
@@ -86,6 +91,8 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
     entityReferenceResolvers as IResolvers,
   ];
   const schema = applyFieldPolicy(buildHubSchema(resolvers, options.schemaDir ?? defaultSchemaDir), policy);
+  const dimensions = new DimensionCache({ pool: db, logger });
+  await dimensions.start();
   const contextFor = (principal: Principal): HubContext => {
     const audit = newAuditTrail();
     return {
@@ -93,17 +100,23 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
       db,
       audit,
       servicenow: incidents,
-      loaders: createLoaders(db, principal, audit, incidents),
+      loaders: createLoaders(db, principal, audit, incidents, dimensions),
     };
   };
 
   const governance = governanceOptions<HubContext>(policy, { db, production });
   const apollo = new ApolloServer<HubContext>({
-    schema,
+    // graphql-jit executes (jit-executor.ts); the schema comes through the gateway interface.
+    gateway: jitGateway(schema),
     csrfPrevention: true,
     ...governance,
-    // A subgraph schema turns on federated tracing by default; its timings are not for clients of the hub.
-    plugins: [...governance.plugins, ApolloServerPluginInlineTraceDisabled()],
+    // A subgraph schema turns on federated tracing by default; its timings are not for clients of the hub. Cache
+    // hints are not used (no CDN in front): without the plugin Apollo does not wrap every resolver.
+    plugins: [
+      ...governance.plugins,
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
 
@@ -212,6 +225,7 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await apollo.stop();
+      await dimensions.stop();
     },
   };
 }

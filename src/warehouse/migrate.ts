@@ -11,6 +11,8 @@ import * as deviceOutbox from '../../migrations/20261201130000_device_outbox.ts'
 import * as cmdbSink from '../../migrations/20261201140000_cmdb_sink.ts';
 import * as dataQuality from '../../migrations/20261201150000_data_quality.ts';
 import * as graphqlAudit from '../../migrations/20261201160000_graphql_audit.ts';
+import * as assetHourly from '../../migrations/20261201170000_asset_hourly.ts';
+import * as dimensionNotify from '../../migrations/20261201180000_dimension_notify.ts';
 import { createKnex, ensureDatabase, type Knex } from '../db/index.ts';
 
 export type MigrateAction = 'up' | 'down' | 'status';
@@ -49,6 +51,8 @@ const migrations: readonly NamedMigration[] = [
   { name: '20261201140000_cmdb_sink', migration: cmdbSink },
   { name: '20261201150000_data_quality', migration: dataQuality },
   { name: '20261201160000_graphql_audit', migration: graphqlAudit },
+  { name: '20261201170000_asset_hourly', migration: assetHourly },
+  { name: '20261201180000_dimension_notify', migration: dimensionNotify },
 ].sort((a, b) => a.name.localeCompare(b.name));
 
 const migrationSource: Knex.MigrationSource<NamedMigration> = {

@@ -77,7 +77,9 @@ describe('GraphQL entities', () => {
       device: { id: 'dev-001' },
     });
     expect(d1.hourly.length).toBeGreaterThan(0);
-    expect(hundred.statements.length).toBe(ten.statements.length);
+    // The dimension cache (docs/graphql.md) may answer some of the second query's hops from the first's rows, so
+    // it runs at most as many statements, never more.
+    expect(hundred.statements.length).toBeLessThanOrEqual(ten.statements.length);
     // One statement for the root and one per hop; nothing per row.
     expect(ten.statements.length).toBeLessThanOrEqual(16);
   });

@@ -103,7 +103,19 @@ describe('semantic metrics (schema/semantic/*.yaml → one SQL statement)', () =
       },
     });
     expect(daily.usedRollup).toBe(true);
-    expect(daily.sql).toContain('FROM dw.fact_sensor_hourly f');
+    // By site only the asset aggregate of the rollup is needed (its devices summed, kept with the rollup).
+    expect(daily.table).toBe('dw.fact_asset_hourly');
+    expect(daily.sql).toContain('FROM dw.fact_asset_hourly f');
+    // A device dimension needs the device key: the device-level rollup answers, with the same total.
+    const perDevice = await run({
+      measures: ['readings.count'],
+      dimensions: ['readings.device'],
+      filters: [mine],
+      timeDimension: { dimension: 'readings.time', from: `${day}T00:00:00Z`, to: '2026-06-02T00:00:00Z' },
+    });
+    expect(perDevice.table).toBe('dw.fact_sensor_hourly');
+    expect(perDevice.rows).toHaveLength(8);
+    expect(perDevice.rows.map((r) => Number(r['readings.count']))).toEqual(Array(8).fill(18));
     // A time range that is not on whole hours can only be answered from the raw readings.
     const raw = await run({
       ...question,
@@ -124,7 +136,7 @@ describe('semantic metrics (schema/semantic/*.yaml → one SQL statement)', () =
         expect(Number(row['readings.count'])).toBe(72);
         // The first reading of each of the 4 devices per site is suspect.
         expect(Number(row['readings.suspectCount'])).toBe(4);
-        expect(row['readings.time']).toEqual(new Date(`${day}T00:00:00Z`));
+        expect(row['readings.time']).toBe(`${day}T00:00:00.000Z`);
       }
     }
   });
@@ -139,7 +151,7 @@ describe('semantic metrics (schema/semantic/*.yaml → one SQL statement)', () =
     expect(minutes.usedRollup).toBe(false);
     expect(minutes.rollupNote).toBe("granularity minute is finer than the rollup's hour");
     expect(minutes.rows).toHaveLength(5);
-    expect(minutes.rows[0]!['readings.time']).toEqual(new Date(`${day}T00:00:00Z`));
+    expect(minutes.rows[0]!['readings.time']).toBe(`${day}T00:00:00.000Z`);
     expect(() =>
       compileMetricsQuery(
         model,
@@ -245,7 +257,7 @@ describe('semantic metrics (schema/semantic/*.yaml → one SQL statement)', () =
       { name: 'readings.avgValue', kind: 'MEASURE', type: 'number' },
     ]);
     expect(metrics.rows).toHaveLength(6);
-    expect(metrics.sql).toContain('FROM dw.fact_sensor_hourly f');
+    expect(metrics.sql).toContain('FROM dw.fact_asset_hourly f');
     const analyst = await ask('analyst', source);
     expect((analyst.data!.metrics as Record<string, unknown>).sql).toBeNull();
     const bad = await ask('analyst', '{ metrics(measures: ["readings.nope"]) { rows } }');

@@ -26,6 +26,8 @@ const allMigrations = [
   '20261201140000_cmdb_sink',
   '20261201150000_data_quality',
   '20261201160000_graphql_audit',
+  '20261201170000_asset_hourly',
+  '20261201180000_dimension_notify',
 ];
 
 let url: string;

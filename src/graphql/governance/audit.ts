@@ -11,6 +11,7 @@ import {
 import type pg from 'pg';
 import type { Logger } from '../../observability/index.ts';
 import { maskPii } from './masking.ts';
+import { perDocument } from './operation-checks.ts';
 import type { AuditTrail, Principal } from './types.ts';
 
 /** One hub.audit_log row (migrations/20261201160000_graphql_audit.ts). */
@@ -140,6 +141,13 @@ function maskVariables(value: unknown): unknown {
 
 /** Every field the document asks for (`Type.field`) and the classes of those that are @classified. */
 export function fieldsRequested(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+): { fields: ReadonlySet<string>; classifications: ReadonlySet<string> } {
+  return perDocument(schema, document, 'fieldsRequested', () => collectFields(schema, document));
+}
+
+function collectFields(
   schema: GraphQLSchema,
   document: DocumentNode,
 ): { fields: Set<string>; classifications: Set<string> } {

@@ -61,7 +61,34 @@ function fromApiKey(key: string, policy: Policy): Principal {
   };
 }
 
+// Verified tokens per policy: a BI tool sends the same token with every request, and verifying a signature costs
+// more than the rest of authentication. Kept until the token expires, at most 5 minutes (a JWKS key rotation
+// or a policy reload is seen within that time), the oldest dropped past 10,000.
+const verified = new WeakMap<Policy, Map<string, { principal: Principal; untilMs: number }>>();
+const verifiedMaxAgeMs = 5 * 60_000;
+const verifiedMaxEntries = 10_000;
+
 async function fromJwt(token: string, policy: Policy): Promise<Principal> {
+  let cache = verified.get(policy);
+  if (!cache) {
+    cache = new Map();
+    verified.set(policy, cache);
+  }
+  const hit = cache.get(token);
+  if (hit && Date.now() < hit.untilMs) return hit.principal;
+  if (hit) cache.delete(token);
+  const principal = await verifyJwt(token, policy);
+  const exp = principal.claims.exp;
+  const untilMs = Math.min(
+    typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY,
+    Date.now() + verifiedMaxAgeMs,
+  );
+  if (cache.size >= verifiedMaxEntries) cache.delete(cache.keys().next().value!);
+  cache.set(token, { principal, untilMs });
+  return principal;
+}
+
+async function verifyJwt(token: string, policy: Policy): Promise<Principal> {
   const jwt = policy.auth.jwt;
   if (!jwt)
     throw unauthenticated(`This API does not accept JWTs (no auth.jwt in ${policy.file}); send an API key.`);

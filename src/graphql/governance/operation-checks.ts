@@ -41,17 +41,22 @@ export function checkOperation(check: OperationCheck): GraphQLError | null {
   const { policy, principal } = check;
   const role = policy.roles.get(principal.role);
   if (!role) return forbidden(`Role '${principal.role}' is not defined in ${policy.file}.`);
-  if (!role.introspection && usesIntrospection(check.document)) {
+  if (
+    !role.introspection &&
+    perDocument(check.schema, check.document, 'introspection', () => usesIntrospection(check.document))
+  ) {
     const allowed = [...policy.roles.values()].filter((r) => r.enabled && r.introspection).map((r) => r.name);
     return forbidden(
       `Introspection (__schema, __type) is not allowed for role '${role.name}'${allowed.length ? `; roles allowed it: ${allowed.join(', ')}` : ''}.`,
     );
   }
   const limits = role.limits;
-  const tokens = countTokens(check.source ?? print(check.document));
+  const { tokens, depth, aliases } = perDocument(check.schema, check.document, 'shape', () => ({
+    tokens: countTokens(check.source ?? print(check.document)),
+    ...measureShape(check.schema, check.document),
+  }));
   if (tokens > limits.tokens)
     return limitError('TOKEN_LIMIT', 'Query has', 'tokens', tokens, limits.tokens, role.name);
-  const { depth, aliases } = measureShape(check.schema, check.document);
   if (depth > limits.depth)
     return limitError('DEPTH_LIMIT', 'Query depth is', '', depth, limits.depth, role.name);
   if (aliases > limits.aliases)
@@ -81,7 +86,43 @@ export function checkOperation(check: OperationCheck): GraphQLError | null {
 
 /** sha256 of the document as printed, so whitespace and comments do not change it (hub.audit_log.query_hash). */
 export function documentHash(document: DocumentNode): string {
-  return createHash('sha256').update(print(document)).digest('hex');
+  return perDocument(null, document, 'hash', () =>
+    createHash('sha256').update(print(document)).digest('hex'),
+  );
+}
+
+const memo = new WeakMap<DocumentNode, Map<string, unknown>>();
+const schemaIds = new WeakMap<GraphQLSchema, number>();
+let schemasSeen = 0;
+
+/**
+ * What is computed once per parsed document (and schema): Apollo reuses the DocumentNode of a query text it has
+ * seen, so the checks that do not depend on variables run once per distinct operation, not once per request.
+ */
+export function perDocument<T>(
+  schema: GraphQLSchema | null,
+  document: DocumentNode,
+  what: string,
+  compute: () => T,
+): T {
+  let id = 0;
+  if (schema) {
+    id = schemaIds.get(schema) ?? 0;
+    if (id === 0) {
+      id = ++schemasSeen;
+      schemaIds.set(schema, id);
+    }
+  }
+  const key = `${what}\u0000${id}`;
+  let entries = memo.get(document);
+  if (!entries) {
+    entries = new Map();
+    memo.set(document, entries);
+  }
+  if (entries.has(key)) return entries.get(key) as T;
+  const value = compute();
+  entries.set(key, value);
+  return value;
 }
 
 /** The largest limits over all enabled roles: graphql-armor's first line of defence for every request. */

@@ -2,13 +2,18 @@ import { GraphQLError } from 'graphql';
 import { firstArg, timeRange } from '../args.ts';
 import type { HubContext } from '../context.ts';
 import type { Resolvers } from '../generated/types.ts';
-import type { MetricRow } from '../rows.ts';
+import { readingCursor } from '../loaders.ts';
 import { checkMetric } from './root.ts';
 
 /** A hop that must find its row (the fact's keys are NOT NULL, the unknown member included). */
 function found<T>(row: T | null, what: string): T {
   if (row === null) throw new GraphQLError(`${what} not found or not visible to you`);
   return row;
+}
+
+/** found() of a RowLoader's get(): a cached row stays synchronous, so graphql-js needs no promise for it. */
+function foundRow<T>(got: T | null | Promise<T | null>, what: string): T | Promise<T> {
+  return got instanceof Promise ? got.then((row) => found(row, what)) : found(got, what);
 }
 
 /**
@@ -35,12 +40,12 @@ export const entityReferenceResolvers = {
 /** The type resolvers: every hop goes through a DataLoader of ctx.loaders. */
 export const entityResolvers: Resolvers<HubContext> = {
   Site: {
-    asset: async (site, _a, ctx) => found(await ctx.loaders.asset.load(site.id), `asset ${site.id}`),
+    asset: (site, _a, ctx) => foundRow(ctx.loaders.asset.get(site.id), `asset ${site.id}`),
     devices: (site, { first }, ctx) => ctx.loaders.devicesUnder.load({ id: site.id, first: firstArg(first) }),
   },
   Asset: {
-    site: (asset, _a, ctx) => (asset.siteId ? ctx.loaders.asset.load(asset.siteId) : null),
-    parent: (asset, _a, ctx) => (asset.parentId ? ctx.loaders.asset.load(asset.parentId) : null),
+    site: (asset, _a, ctx) => (asset.siteId ? ctx.loaders.asset.get(asset.siteId) : null),
+    parent: (asset, _a, ctx) => (asset.parentId ? ctx.loaders.asset.get(asset.parentId) : null),
     children: (asset, _a, ctx) => ctx.loaders.children.load(asset.id),
     ancestors: (asset, _a, ctx) => ctx.loaders.ancestors.load(asset.id),
     descendants: (asset, _a, ctx) => ctx.loaders.descendants.load(asset.id),
@@ -49,7 +54,7 @@ export const entityResolvers: Resolvers<HubContext> = {
       ctx.loaders.maintenanceOfAsset.load({ id: asset.id, first: firstArg(first) }),
   },
   Device: {
-    asset: (device, _a, ctx) => (device.assetId ? ctx.loaders.asset.load(device.assetId) : null),
+    asset: (device, _a, ctx) => (device.assetId ? ctx.loaders.asset.get(device.assetId) : null),
     asOf: (device, { at }, ctx) => ctx.loaders.deviceAsOf.load({ id: device.id, at }),
     history: (device, _a, ctx) => ctx.loaders.deviceHistory.load(device.id),
     configurationItem: (device, _a, ctx) => ctx.loaders.configurationItem.load(device.id),
@@ -92,32 +97,28 @@ export const entityResolvers: Resolvers<HubContext> = {
     maintenanceEvents: (device, { first }, ctx) =>
       ctx.loaders.maintenanceOfDevice.load({ id: device.id, first: firstArg(first) }),
   },
+  ReadingEdge: {
+    cursor: (edge) => edge.cursor ?? readingCursor(edge.node),
+  },
   Reading: {
-    device: async (r, _a, ctx) =>
-      found(await ctx.loaders.deviceBySk.load(r.deviceSk), `device ${r.deviceSk}`),
-    metric: async (r, _a, ctx) =>
-      found(await ctx.loaders.metricBySk.load(r.metricSk), `metric ${r.metricSk}`),
+    device: (r, _a, ctx) => foundRow(ctx.loaders.deviceBySk.get(r.deviceSk), `device ${r.deviceSk}`),
+    metric: (r, _a, ctx) => foundRow(ctx.loaders.metricBySk.get(r.metricSk), `metric ${r.metricSk}`),
   },
   HourlyRollup: {
-    device: async (h, _a, ctx) =>
-      found(await ctx.loaders.deviceBySk.load(h.deviceSk), `device ${h.deviceSk}`),
-    metric: async (h, _a, ctx) =>
-      found(await ctx.loaders.metricBySk.load(h.metricSk), `metric ${h.metricSk}`),
+    device: (h, _a, ctx) => foundRow(ctx.loaders.deviceBySk.get(h.deviceSk), `device ${h.deviceSk}`),
+    metric: (h, _a, ctx) => foundRow(ctx.loaders.metricBySk.get(h.metricSk), `metric ${h.metricSk}`),
   },
   DataQualityEvent: {
-    device: async (e, _a, ctx) =>
-      found(await ctx.loaders.deviceBySk.load(e.deviceSk), `device ${e.deviceSk}`),
-    metric: (e, _a, ctx): Promise<MetricRow | null> | null =>
-      e.metricSk === null ? null : ctx.loaders.metricBySk.load(e.metricSk),
+    device: (e, _a, ctx) => foundRow(ctx.loaders.deviceBySk.get(e.deviceSk), `device ${e.deviceSk}`),
+    metric: (e, _a, ctx) => (e.metricSk === null ? null : ctx.loaders.metricBySk.get(e.metricSk)),
   },
   MaintenanceEvent: {
-    device: async (m, _a, ctx) =>
-      found(await ctx.loaders.deviceBySk.load(m.deviceSk), `device ${m.deviceSk}`),
-    asset: async (m, _a, ctx) => found(await ctx.loaders.assetBySk.load(m.assetSk), `asset ${m.assetSk}`),
+    device: (m, _a, ctx) => foundRow(ctx.loaders.deviceBySk.get(m.deviceSk), `device ${m.deviceSk}`),
+    asset: (m, _a, ctx) => foundRow(ctx.loaders.assetBySk.get(m.assetSk), `asset ${m.assetSk}`),
   },
   Alert: {
-    device: (a, _a, ctx) => (a.deviceId ? ctx.loaders.device.load(a.deviceId) : null),
-    metric: (a, _a, ctx) => (a.metricCode ? ctx.loaders.metricByCode.load(a.metricCode) : null),
+    device: (a, _a, ctx) => (a.deviceId ? ctx.loaders.device.get(a.deviceId) : null),
+    metric: (a, _a, ctx) => (a.metricCode ? ctx.loaders.metricByCode.get(a.metricCode) : null),
     // Null with an error entry when ServiceNow does not answer: the rest of the answer still comes.
     incident: async (a, _a, ctx) => {
       if (!a.ticketSysId) return null;

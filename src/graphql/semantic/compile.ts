@@ -42,8 +42,10 @@ export interface CompiledMetricsQuery {
   sql: string;
   params: unknown[];
   columns: MetricsColumn[];
-  /** The answer reads the rollup table instead of the raw facts. */
+  /** The answer reads the rollup table (or one of its aggregates) instead of the raw facts. */
   usedRollup: boolean;
+  /** The table the answer reads. */
+  table: string;
   /** Why the rollup could not serve the question (null when it did, or the cube has none). */
   rollupNote: string | null;
 }
@@ -105,6 +107,8 @@ export function compileMetricsQuery(
   const fact = (sql: string) => sql.replaceAll('{fact}', factAlias);
   const joins = new Set<string>();
   const select: string[] = [];
+  /** The expressions the answer is grouped by (dimensions, the time bucket). */
+  const groupBy: string[] = [];
   const columns: MetricsColumn[] = [];
   const where: string[] = [];
   const having: string[] = [];
@@ -113,6 +117,7 @@ export function compileMetricsQuery(
     const spec = cube.dimensions![d]!;
     for (const j of cube.joinsOf(spec.sql, spec.join)) joins.add(j);
     select.push(`${fact(spec.sql)} AS ${quote(request.dimensions![i]!)}`);
+    groupBy.push(fact(spec.sql));
     columns.push({
       name: request.dimensions![i]!,
       kind: 'dimension',
@@ -123,8 +128,15 @@ export function compileMetricsQuery(
   const timeColumn = useRollup ? cube.rollup!.time_column : cube.time_dimension?.column;
   if (time) {
     if (time.granularity) {
+      // The rollup's own grain needs no truncation; the bucket is printed as ISO 8601 UTC (what a Date becomes in
+      // JSON) once per output row, not parsed into a Date and printed again for every row.
+      const bucket =
+        useRollup && time.granularity === cube.rollup!.grain
+          ? `${factAlias}.${timeColumn}`
+          : `date_trunc('${time.granularity}', ${factAlias}.${timeColumn}, 'UTC')`;
+      groupBy.push(bucket);
       select.push(
-        `date_trunc('${time.granularity}', ${factAlias}.${timeColumn}, 'UTC') AS ${quote(request.timeDimension!.dimension)}`,
+        `to_char(${bucket} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${quote(request.timeDimension!.dimension)}`,
       );
       columns.push({ name: request.timeDimension!.dimension, kind: 'time', type: 'time', description: null });
     }
@@ -191,14 +203,19 @@ export function compileMetricsQuery(
     return `${quote(o.member)} ${o.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`;
   });
   if (order.length === 0 && time?.granularity) order.push(`${quote(request.timeDimension!.dimension)} ASC`);
-  // Then every group column, so the same question returns its rows in the same order.
+  // Then every group column, so the same question returns its rows in the same order (an ISO 8601 UTC text
+  // sorts as its time does).
   if (groups > 0) order.push(positions(groups));
 
   const limit = request.limit ?? defaultLimit;
   if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
     throw new MetricsQueryError(`limit must be an integer from 1 to ${maxLimit}, got ${limit}`);
 
-  const table = useRollup ? cube.rollup!.table : cube.table;
+  // The smallest table that can answer: the first aggregate of the rollup carrying every join used.
+  const table = useRollup
+    ? (cube.rollup!.aggregates?.find((a) => [...joins].every((j) => a.joins.includes(j)))?.table ??
+      cube.rollup!.table)
+    : cube.table;
   const joinSql = [...joins].map(
     (j) => `LEFT JOIN ${cube.joins![j]!.table} ${j} ON ${fact(cube.joins![j]!.on)}`,
   );
@@ -207,7 +224,7 @@ export function compileMetricsQuery(
     `FROM ${table} ${factAlias}`,
     ...joinSql,
     where.length > 0 ? `WHERE ${where.join(' AND ')}` : null,
-    groups > 0 ? `GROUP BY ${positions(groups)}` : null,
+    groupBy.length > 0 ? `GROUP BY ${groupBy.join(', ')}` : null,
     having.length > 0 ? `HAVING ${having.join(' AND ')}` : null,
     order.length > 0 ? `ORDER BY ${order.join(', ')}` : null,
     `LIMIT ${param(limit, 'int')}`,
@@ -220,6 +237,7 @@ export function compileMetricsQuery(
     params,
     columns,
     usedRollup: useRollup,
+    table,
     rollupNote: cube.rollup ? rollupNote : null,
   };
 }

@@ -27,7 +27,13 @@ export interface CubeSpec {
   title?: string;
   description?: string;
   table: string;
-  rollup?: { table: string; time_column: string; grain: 'hour' | 'day' };
+  rollup?: {
+    table: string;
+    time_column: string;
+    grain: 'hour' | 'day';
+    /** Coarser tables with the same columns; the first carrying every join a question needs serves it. */
+    aggregates?: { table: string; joins: string[] }[];
+  };
   time_dimension?: { name: string; column: string; granularities: Granularity[] };
   joins?: Record<string, { table: string; on: string }>;
   measures: Record<
@@ -105,6 +111,8 @@ function checkCube(spec: CubeSpec, file: string): Cube {
   for (const [name, d] of Object.entries(spec.dimensions ?? {})) checkJoin(`dimension ${name}`, d.join);
   for (const [name, s] of Object.entries(spec.segments ?? {})) checkJoin(`segment ${name}`, s.join);
   checkJoin('row_filter.sites', spec.row_filter?.sites?.join);
+  for (const a of spec.rollup?.aggregates ?? [])
+    for (const j of a.joins) checkJoin(`rollup aggregate ${a.table}`, j);
   const names = [
     ...Object.keys(spec.measures),
     ...Object.keys(spec.dimensions ?? {}),
