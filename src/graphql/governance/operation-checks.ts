@@ -61,7 +61,14 @@ export function checkOperation(check: OperationCheck): GraphQLError | null {
     return limitError('DEPTH_LIMIT', 'Query depth is', '', depth, limits.depth, role.name);
   if (aliases > limits.aliases)
     return limitError('ALIAS_LIMIT', 'Query uses', 'aliases', aliases, limits.aliases, role.name);
-  const rows = largestSizeArgument(check.document, check.variables ?? {});
+  // Row arguments and cost depend on variables only when a size argument or @skip/@include takes one; otherwise
+  // they are the same for every request of the document.
+  const byVariables = perDocument(check.schema, check.document, 'sizeVariables', () =>
+    sizeDependsOnVariables(check.document),
+  );
+  const rows = byVariables
+    ? largestSizeArgument(check.document, check.variables ?? {})
+    : perDocument(check.schema, check.document, 'rows', () => largestSizeArgument(check.document, {}));
   if (rows && rows.value > limits.maxRows)
     return limitError(
       'ROW_LIMIT',
@@ -73,7 +80,11 @@ export function checkOperation(check: OperationCheck): GraphQLError | null {
     );
   let cost: number;
   try {
-    cost = queryCost(check, policy.assumedListSize);
+    cost = byVariables
+      ? queryCost(check, policy.assumedListSize)
+      : perDocument(check.schema, check.document, `cost\u0000${check.operationName ?? ''}`, () =>
+          queryCost(check, policy.assumedListSize),
+        );
   } catch (err) {
     // Unknown operation names and bad variables are reported by execution in the usual way.
     if (err instanceof GraphQLError) return null;
@@ -205,6 +216,23 @@ function measureShape(schema: GraphQLSchema, document: DocumentNode): { depth: n
   measured = { depth: 0, aliases: 0 };
   validate(schema, document, measuringRules);
   return measured;
+}
+
+/** Whether a size argument (first, limit, …) or a @skip/@include condition is given by a variable. */
+function sizeDependsOnVariables(document: DocumentNode): boolean {
+  let depends = false;
+  const literal = (value: ValueNode) => value.kind === Kind.INT || value.kind === Kind.BOOLEAN;
+  visit(document, {
+    Field(node) {
+      for (const arg of node.arguments ?? [])
+        if (SIZE_ARGUMENTS.includes(arg.name.value) && !literal(arg.value)) depends = true;
+    },
+    Directive(node) {
+      if (node.name.value === 'skip' || node.name.value === 'include')
+        for (const arg of node.arguments ?? []) if (!literal(arg.value)) depends = true;
+    },
+  });
+  return depends;
 }
 
 function largestSizeArgument(

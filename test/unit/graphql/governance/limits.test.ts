@@ -95,6 +95,20 @@ describe('checkOperation', () => {
     expect(check('{ devices { readings { value } } }')).toBeNull();
   });
 
+  it('checks a document sent again (Apollo reuses its parse) under the variables and role of each request', () => {
+    const byVariable = parse('query ($n: Int) { devices(first: $n) { readings(first: 100) { value } } }');
+    const run = (variables: Record<string, unknown>, principal = analyst, document = byVariable) =>
+      checkOperation({ schema, policy, principal, document, variables })?.extensions.code ?? null;
+    expect(run({ n: 10 })).toBeNull();
+    expect(run({ n: 100 })).toBe('QUERY_TOO_COMPLEX');
+    expect(run({ n: 10 })).toBeNull();
+    // Literal sizes: the cost is computed once for the document, each role's limit still applies.
+    const literal = parse('{ devices(first: 50) { readings(first: 100) { value } } }'); // cost 10050
+    expect(run({}, analyst, literal)).toBe('QUERY_TOO_COMPLEX');
+    expect(run({}, { ...analyst, role: 'admin' }, literal)).toBeNull();
+    expect(run({}, analyst, literal)).toBe('QUERY_TOO_COMPLEX');
+  });
+
   it('allows introspection only to roles with it', () => {
     expect(check('{ __schema { types { name } } }')).toMatchObject({
       message: "Introspection (__schema, __type) is not allowed for role 'analyst'; roles allowed it: admin.",
