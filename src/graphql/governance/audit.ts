@@ -38,9 +38,9 @@ export function newAuditTrail(): AuditTrail {
 const MAX_BATCH = 100;
 
 /**
- * Writes audit rows after the response has gone, without holding it up, as a group commit: a row is sent at
- * once when no write is running; rows that arrive while one runs wait for it and then go together, up to
- * MAX_BATCH in one multi-row INSERT. The commit does not wait for the WAL flush (synchronous_commit off, for
+ * Writes audit rows after the response has gone, without holding it up, as a group commit: a row waits
+ * `lingerMs` (5 ms) for others, and rows that arrive while a write runs wait for it; then they go together, up
+ * to MAX_BATCH in one multi-row INSERT (under load, one transaction for many requests instead of one each). The commit does not wait for the WAL flush (synchronous_commit off, for
  * this transaction only), so under load audit writes no longer queue behind each other's flushes
  * (docs/graphql.md, "GraphQL benchmark"); a row is lost only if PostgreSQL itself crashes within a moment of
  * the commit. A failure is logged, never returned to the client. `flush` waits until every row written so far
@@ -49,20 +49,31 @@ const MAX_BATCH = 100;
 export class AuditWriter {
   private queue: AuditEntry[] = [];
   private running: Promise<void> | null = null;
+  private lingering: { timer: NodeJS.Timeout; start: () => void } | null = null;
   private readonly db: pg.Pool;
   private readonly log: Logger;
+  private readonly lingerMs: number;
 
-  constructor(db: pg.Pool, log: Logger) {
+  constructor(db: pg.Pool, log: Logger, options: { lingerMs?: number } = {}) {
     this.db = db;
     this.log = log;
+    this.lingerMs = options.lingerMs ?? 5;
   }
 
   write(entry: AuditEntry): void {
     this.queue.push(entry);
-    this.running ??= this.drain();
+    if (this.running || this.lingering) return;
+    const start = () => {
+      clearTimeout(timer);
+      this.lingering = null;
+      this.running ??= this.drain();
+    };
+    const timer = setTimeout(start, this.lingerMs);
+    this.lingering = { timer, start };
   }
 
   async flush(): Promise<void> {
+    this.lingering?.start();
     while (this.running) await this.running;
   }
 
