@@ -59,7 +59,9 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
             ? getVariableValues(schema, operation.variableDefinitions, variables, { maxErrors: 50 })
             : null;
           if (coerced?.errors) return { errors: coerced.errors };
-          const result = isCompiledQuery(query) ? await query.query(undefined, request.context, variables) : query;
+          const result = isCompiledQuery(query)
+            ? await query.query(undefined, request.context, variables)
+            : query;
           return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
         },
       };

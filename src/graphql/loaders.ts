@@ -30,6 +30,7 @@ import {
   hourlyColumns,
   maintenanceColumns,
   metricColumns,
+  prepared,
   readingColumns,
 } from './sql.ts';
 
@@ -93,7 +94,7 @@ export function createLoaders(
 ): Loaders {
   const sites = principal.sites;
   const query = async <T>(sql: string, params: unknown[], count = true): Promise<(T & Row)[]> => {
-    const { rows } = await db.query(sql, params);
+    const { rows } = await db.query(prepared(sql, params));
     if (count) audit.rows += rows.length;
     return rows as (T & Row)[];
   };

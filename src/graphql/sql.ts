@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // SQL shared by the loaders and the root resolvers: column lists aliased to GraphQL field names, and the row
 // filter (principal.sites, docs/graphql.md "Entities") for each kind of row. `$n` is the parameter holding the
 // sites as text[], or NULL for no filter.
@@ -81,3 +82,19 @@ export const alertVisible = (a: string, p: string) => `(${p}::text[] IS NULL OR 
   SELECT 1 FROM dw.dim_asset rf WHERE rf.is_current AND rf.site_nk = ANY(${p}::text[])
     AND rf.asset_nk = coalesce(${a}.asset_id,
       (SELECT dv.installed_asset_nk FROM dw.dim_device dv WHERE dv.device_nk = ${a}.device_id AND dv.is_current))))`;
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A statement of the API's fixed SQL as a named (prepared) statement: each connection parses and plans it once,
+ * and PostgreSQL may then reuse a generic plan, instead of parsing and planning the text for every request
+ * (docs/graphql.md, "Execution"). The name is a hash of the text, so the same text always has the same name.
+ */
+export function prepared(text: string, values: unknown[]): { name: string; text: string; values: unknown[] } {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `hub-gql-${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values };
+}

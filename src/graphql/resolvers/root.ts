@@ -15,11 +15,12 @@ import {
   factVisible,
   maintenanceColumns,
   metricColumns,
+  prepared,
 } from '../sql.ts';
 
 /** Runs one root statement and counts its rows for the audit. */
 async function rows<T>(ctx: HubContext, sql: string, params: unknown[]): Promise<T[]> {
-  const result = await ctx.db.query(sql, params);
+  const result = await ctx.db.query(prepared(sql, params));
   ctx.audit.rows += result.rows.length;
   return result.rows as T[];
 }
