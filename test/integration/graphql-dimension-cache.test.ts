@@ -1,5 +1,8 @@
 import { SignJWT } from 'jose';
+import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DimensionCache, dimensionChannel } from '../../src/graphql/dimension-cache.ts';
 import { freshDatabase, seedWarehouse, startTestApi, type TestApi } from './graphql-harness.ts';
 
 // The GraphQL stage's shared dimension cache (docs/graphql.md, "Dimension cache"): a repeated hop costs no
@@ -74,5 +77,63 @@ describe('dimension cache', () => {
     );
     expect(hidden.errors).toBeUndefined();
     expect(hidden.data).toEqual({ device: null, mine: { id: 'dev-001' } });
+  });
+});
+
+describe('DimensionCache over time', () => {
+  const logger = pino({ level: 'silent' });
+  let pool: pg.Pool;
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+  });
+  afterAll(() => pool?.end());
+
+  const until = async (what: string, check: () => boolean, ms = 10_000) => {
+    const deadline = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  it('stops caching when its LISTEN connection dies, and starts again empty once it is back', async () => {
+    const cache = new DimensionCache({ pool, logger });
+    await cache.start();
+    try {
+      expect(cache.active).toBe(true);
+      cache.cacheMap<string, string>('dim_device', 'current', null)!.set('dev-x', Promise.resolve('row'));
+      await settle();
+      expect(cache.cacheMap<string, string>('dim_device', 'current', null)!.settled('dev-x')).toEqual({
+        value: 'row',
+      });
+      const killed = await pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN ${dimensionChannel}'`,
+      );
+      expect(killed.rowCount).toBeGreaterThan(0);
+      await until('the cache to turn off', () => !cache.active);
+      expect(cache.cacheMap('dim_device', 'current', null)).toBeUndefined();
+      // It reconnects (every 2 s) and starts empty: the row read before may be stale.
+      await until('the cache to turn on again', () => cache.active);
+      expect(cache.cacheMap<string, string>('dim_device', 'current', null)!.get('dev-x')).toBeUndefined();
+    } finally {
+      await cache.stop();
+    }
+  });
+
+  it('uses an entry no longer than maxAgeMs, should a notification ever be missed', async () => {
+    const cache = new DimensionCache({ pool, logger, maxAgeMs: 300 });
+    await cache.start();
+    try {
+      const map = cache.cacheMap<string, string>('dim_asset', 'current', ['S1'])!;
+      const stored = performance.now();
+      map.set('M1', Promise.resolve('row'));
+      expect(map.get('M1')).toBeDefined();
+      await until('the entry to expire', () => map.get('M1') === undefined);
+      expect(performance.now() - stored).toBeGreaterThanOrEqual(300);
+    } finally {
+      await cache.stop();
+    }
   });
 });
