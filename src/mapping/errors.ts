@@ -20,6 +20,12 @@ export const MappingErrorCode = {
   FORBIDDEN_PROPERTY: 'FORBIDDEN_PROPERTY',
   UNKNOWN_PATH: 'UNKNOWN_PATH',
   UNKNOWN_FIELD_REF: 'UNKNOWN_FIELD_REF',
+  /** Fields that read each other ($row.<field>) in a circle. */
+  FIELD_CYCLE: 'FIELD_CYCLE',
+  /** A FactMapping lacks a field (or lookup) its target table needs for a required column. */
+  MISSING_TARGET_COLUMN: 'MISSING_TARGET_COLUMN',
+  /** A let that nothing reads: a warning, the mapping still loads. */
+  UNUSED_LET: 'UNUSED_LET',
   UNKNOWN_PLACEHOLDER: 'UNKNOWN_PLACEHOLDER',
   JSONATA_SYNTAX: 'JSONATA_SYNTAX',
   // Compile time when literal, run time otherwise.

@@ -8,6 +8,7 @@ export {
   type SourceLocation,
 } from './errors.ts';
 export { type MappingMeta, META_KEYS } from './expression/scope.ts';
+export type { FieldSource, FieldSources } from './field-sources.ts';
 export { FUNCTIONS as MAPPING_FUNCTIONS } from './functions/registry.ts';
 export {
   compileMappingText,

@@ -1,6 +1,8 @@
+import { expandElements } from './compile-explode.ts';
 import { ensureError, MappingError, MappingErrorCode, type SourceLocation } from './errors.ts';
 import { describeValue, ExpressionFault } from './expression/fault.ts';
 import type { MappingMeta, Scope } from './expression/scope.ts';
+import { fieldSourcesOf } from './field-sources.ts';
 import type { MappingPlan, ValuePlan } from './mapping-plan.ts';
 import type { BatchMapResult, CompiledMapping, MappedRow, MappingInput, MapResult } from './types.ts';
 
@@ -8,6 +10,8 @@ import type { BatchMapResult, CompiledMapping, MappedRow, MappingInput, MapResul
 const DROP: unique symbol = Symbol('drop row');
 const DEAD: unique symbol = Symbol('dead letter');
 const SKIP: unique symbol = Symbol('where is false');
+// A message-level value failed while building a row (a deferred message let): the record makes no rows.
+const HALT: unique symbol = Symbol('halt record');
 type Outcome = typeof DROP | typeof DEAD;
 
 const NO_META: MappingMeta = Object.freeze({});
@@ -44,10 +48,15 @@ interface RecordRun {
   errors: MappingError[] | null;
   deadLetter: MappingError | null;
   flags: ValuePlan[] | null;
+  /** With a multi-level explode, each element's parent; null: the parent is the message. */
+  parents: unknown[] | null;
+  /** Whether the deferred message lets have been evaluated (at the first row where keeps). */
+  deferredDone: boolean;
 }
 
 /**
- * Runs a compiled mapping: contract check → message lets → explode → per element: lets, where, fields.
+ * Runs a compiled mapping: contract check → message lets → explode (every level) → per element: the lets
+ * where reads, where, the other lets, fields (each after the fields it reads).
  * A failing value is handled by its on_error policy, so one bad record never stops the others; only
  * fail_batch throws. Anything else thrown while mapping a record (a stack overflow on a deeply nested
  * payload, a bug) dead-letters that record as RECORD_FAILED. The synchronous path is the hot one (the
@@ -67,6 +76,8 @@ export class MappingRunner implements CompiledMapping {
   readonly onError: CompiledMapping['onError'];
   readonly async: boolean;
   readonly tests: CompiledMapping['tests'];
+  readonly warnings: CompiledMapping['warnings'];
+  readonly fieldSources: CompiledMapping['fieldSources'];
   private readonly plan: MappingPlan;
   /** Every row starts as a copy of this: one allocation with the final shape, no property transitions. */
   private readonly template: MappedRow;
@@ -81,13 +92,15 @@ export class MappingRunner implements CompiledMapping {
     this.description = spec.description;
     this.source = { ...spec.source, unknownFields: spec.source.unknown_fields ?? 'warn' };
     this.target = spec.target;
-    this.fieldNames = plan.fields.map((f) => f.name);
+    this.fieldNames = plan.fieldNames;
+    this.warnings = plan.warnings;
+    this.fieldSources = fieldSourcesOf(spec);
     this.lookups = plan.lookups;
     this.lateData = plan.lateData;
     this.onError = plan.onError;
     this.async = plan.async;
     this.template = Object.fromEntries([
-      ...plan.fields.map((f) => [f.name, null]),
+      ...plan.fieldNames.map((name) => [name, null]),
       ['mapping_id', spec.id],
       ['mapping_version', spec.version],
     ]) as MappedRow;
@@ -113,7 +126,7 @@ export class MappingRunner implements CompiledMapping {
         { mappingId: this.id, mappingVersion: this.version },
       );
     }
-    const run: RecordRun = { errors: null, deadLetter: null, flags: null };
+    const run: RecordRun = newRun();
     try {
       return this.mapSync(record, meta, run);
     } catch (e) {
@@ -123,7 +136,7 @@ export class MappingRunner implements CompiledMapping {
 
   async mapAsync(record: unknown, meta: MappingMeta = NO_META): Promise<MapResult> {
     if (!this.async) return this.map(record, meta);
-    const run: RecordRun = { errors: null, deadLetter: null, flags: null };
+    const run: RecordRun = newRun();
     try {
       return await this.mapAsyncRecord(record, meta, run);
     } catch (e) {
@@ -144,10 +157,10 @@ export class MappingRunner implements CompiledMapping {
     const rows: MappedRow[] = [];
     const rowElements: number[] = [];
     for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
-      if (elements !== null) s.cur = elements[i];
+      if (elements !== null) this.enter(s, elements, i, run);
       run.flags = null;
       const row = this.row(s, elements === null ? -1 : i, run, undefined);
-      if (row === DEAD) return finish(run, NO_ROWS);
+      if (row === DEAD || row === HALT) return finish(run, NO_ROWS);
       if (typeof row !== 'symbol') {
         rows.push(row);
         rowElements.push(elements === null ? -1 : i);
@@ -170,14 +183,11 @@ export class MappingRunner implements CompiledMapping {
     const rows: MappedRow[] = [];
     const rowElements: number[] = [];
     for (let i = 0; i < (elements === null ? 1 : elements.length); i++) {
-      if (elements !== null) s.cur = elements[i];
+      if (elements !== null) this.enter(s, elements, i, run);
       run.flags = null;
       const resolved = await this.resolveAsync(s, elements === null ? -1 : i, run);
-      const row =
-        resolved === DROP || resolved === DEAD
-          ? resolved
-          : this.row(s, elements === null ? -1 : i, run, resolved);
-      if (row === DEAD) return finish(run, NO_ROWS);
+      const row = resolved instanceof Map ? this.row(s, elements === null ? -1 : i, run, resolved) : resolved;
+      if (row === DEAD || row === HALT) return finish(run, NO_ROWS);
       if (typeof row !== 'symbol') {
         rows.push(row);
         rowElements.push(elements === null ? -1 : i);
@@ -197,7 +207,7 @@ export class MappingRunner implements CompiledMapping {
           : this.map(input.payload, input.meta);
       } catch (e) {
         // map() and mapAsync() already contain record errors; this is the last line for anything else.
-        mapped = this.contain(e, { errors: null, deadLetter: null, flags: null });
+        mapped = this.contain(e, newRun());
       }
       for (let r = 0; r < mapped.rows.length; r++) {
         result.rows.push(mapped.rows[r]!);
@@ -248,34 +258,32 @@ export class MappingRunner implements CompiledMapping {
   private elements(s: Scope, run: RecordRun): unknown[] | null | typeof DEAD {
     const explode = this.plan.explode;
     if (!explode) return null;
-    let value: unknown;
+    let fault: ExpressionFault;
     try {
-      value = explode.evaluate(s);
+      return expandElements(explode, s, run);
     } catch (e) {
       if (!(e instanceof ExpressionFault)) {
         throw new RecordFailure(e, 'evaluating explode', { location: explode.location });
       }
-      value = e;
+      fault = e;
     }
-    if (Array.isArray(value)) return value;
-    const detail =
-      value instanceof ExpressionFault
-        ? `explode: ${value.message}`
-        : `explode: expected an array, got ${describeValue(value)}`;
-    const error = new MappingError(
-      value instanceof ExpressionFault ? value.code : MappingErrorCode.EXPLODE_NOT_ARRAY,
-      detail,
-      {
-        location: explode.location,
-        mappingId: this.id,
-        mappingVersion: this.version,
-        policy: this.onError === 'fail_batch' ? 'fail_batch' : 'dead_letter',
-      },
-    );
+    const error = new MappingError(fault.code, `explode: ${fault.message}`, {
+      location: explode.location,
+      mappingId: this.id,
+      mappingVersion: this.version,
+      policy: this.onError === 'fail_batch' ? 'fail_batch' : 'dead_letter',
+    });
     if (this.onError === 'fail_batch') throw error;
     run.deadLetter = error;
     report(run, error);
     return DEAD;
+  }
+
+  // Makes element i the current one: $ is the element, $parent the element one level up (or the message).
+  private enter(s: Scope, elements: unknown[], i: number, run: RecordRun): void {
+    s.cur = elements[i];
+    const slot = this.plan.parentSlot;
+    if (slot >= 0) s.vars[slot] = run.parents === null ? s.root : run.parents[i];
   }
 
   /**
@@ -287,20 +295,13 @@ export class MappingRunner implements CompiledMapping {
     element: number,
     run: RecordRun,
     resolved: Map<ValuePlan, unknown> | undefined,
-  ): MappedRow | Outcome | typeof SKIP {
+  ): MappedRow | Outcome | typeof SKIP | typeof HALT {
     if (!resolved) {
-      for (const plan of this.plan.elementLets) {
-        const v = this.evaluate(plan, s, element, run);
-        if (v === DROP || v === DEAD) return v;
-        s.vars[plan.slot] = v;
-      }
-    }
-    const where = this.plan.where;
-    if (where) {
-      const keep = this.keep(where, this.evaluate(where, s, element, run), element, run);
-      if (keep !== true) return keep;
+      const gate = this.gate(s, element, run);
+      if (gate !== true) return gate;
     }
     const row: Record<string, unknown> = { ...this.template };
+    if (this.plan.rowSlot >= 0) s.vars[this.plan.rowSlot] = row;
     const fields = this.plan.fields;
     for (let i = 0; i < fields.length; i++) {
       const plan = fields[i]!;
@@ -313,18 +314,66 @@ export class MappingRunner implements CompiledMapping {
     return this.seal(row, run);
   }
 
-  // Element lets in order (awaiting JSONata ones), then the JSONata fields, for row() to use.
+  /**
+   * Everything before the fields, where first (mappings/README.md, "where"): the element lets where reads,
+   * where, the deferred message lets (once per record), the other element lets. True when the row goes on.
+   */
+  private gate(s: Scope, element: number, run: RecordRun): true | Outcome | typeof SKIP | typeof HALT {
+    const where = this.plan.where;
+    if (where) {
+      for (const plan of this.plan.whereLets) {
+        const v = this.evaluate(plan, s, element, run);
+        if (v === DROP || v === DEAD) return v;
+        s.vars[plan.slot] = v;
+      }
+      const keep = this.keep(where, this.evaluate(where, s, element, run), element, run);
+      if (keep !== true) return keep;
+      if (!run.deferredDone) {
+        run.deferredDone = true;
+        for (const plan of this.plan.deferredMessageLets) {
+          const v = this.evaluate(plan, s, -1, run);
+          if (v === DROP || v === DEAD) return HALT;
+          s.vars[plan.slot] = v;
+        }
+      }
+    }
+    for (const plan of this.plan.elementLets) {
+      const v = this.evaluate(plan, s, element, run);
+      if (v === DROP || v === DEAD) return v;
+      s.vars[plan.slot] = v;
+    }
+    return true;
+  }
+
+  // As gate(), awaiting JSONata lets, then the JSONata fields, for row() to use.
   private async resolveAsync(
     s: Scope,
     element: number,
     run: RecordRun,
-  ): Promise<Map<ValuePlan, unknown> | Outcome> {
+  ): Promise<Map<ValuePlan, unknown> | Outcome | typeof SKIP | typeof HALT> {
     const resolved = new Map<ValuePlan, unknown>();
+    const where = this.plan.where;
+    if (where) {
+      for (const plan of this.plan.whereLets) {
+        const v = await this.evaluateAsync(plan, s, element, run);
+        if (v === DROP || v === DEAD) return v;
+        s.vars[plan.slot] = v;
+      }
+      const keep = this.keep(where, this.evaluate(where, s, element, run), element, run);
+      if (keep !== true) return keep;
+      if (!run.deferredDone) {
+        run.deferredDone = true;
+        for (const plan of this.plan.deferredMessageLets) {
+          const v = await this.evaluateAsync(plan, s, -1, run);
+          if (v === DROP || v === DEAD) return HALT;
+          s.vars[plan.slot] = v;
+        }
+      }
+    }
     for (const plan of this.plan.elementLets) {
       const v = await this.evaluateAsync(plan, s, element, run);
       if (v === DROP || v === DEAD) return v;
       s.vars[plan.slot] = v;
-      resolved.set(plan, v);
     }
     for (const plan of this.plan.fields) {
       if (plan.async) resolved.set(plan, await this.evaluateAsync(plan, s, element, run));
@@ -467,6 +516,10 @@ export class MappingRunner implements CompiledMapping {
       policy,
     });
   }
+}
+
+function newRun(): RecordRun {
+  return { errors: null, deadLetter: null, flags: null, parents: null, deferredDone: false };
 }
 
 function finish(run: RecordRun, rows: MappedRow[], rowElements: number[] = NO_ELEMENTS): MapResult {

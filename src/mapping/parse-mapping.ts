@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { MappingError, MappingErrorCode, MappingInvalidError, type SourceLocation } from './errors.ts';
+import { FORBIDDEN_KEYS } from './expression/scope.ts';
 import type { MappingSpec } from './mapping-spec.ts';
 import { didYouMean, listOf } from './suggest.ts';
 import { YamlLocator, type YamlPath } from './yaml-locator.ts';
@@ -109,10 +110,10 @@ function describeSchemaError(e: ErrorObject, locator: YamlLocator): MappingError
       );
     case 'propertyNames': {
       const name = (e.params as { propertyName: string }).propertyName;
-      return invalid(
-        `'${name}' in ${where} is not a valid name: use letters, digits and _, not starting with a digit`,
-        locator.keyAt([...path, name]),
-      );
+      const reason = FORBIDDEN_KEYS.has(name)
+        ? `is reserved: as a key it would reach the prototype of every row (${listOf(FORBIDDEN_KEYS)} are refused); choose another name`
+        : 'is not a valid name: use letters, digits and _, not starting with a digit';
+      return invalid(`'${name}' in ${where} ${reason}`, locator.keyAt([...path, name]));
     }
     default:
       return invalid(`${where} ${e.message ?? 'is invalid'}`, locator.at(path));

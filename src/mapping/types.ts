@@ -1,5 +1,6 @@
 import type { MappingError, OnErrorPolicy, SourceLocation } from './errors.ts';
 import type { MappingMeta } from './expression/scope.ts';
+import type { FieldSources } from './field-sources.ts';
 import type {
   MappingKind,
   OnMissingPolicy,
@@ -82,6 +83,10 @@ export interface CompiledMapping {
   readonly onError: OnErrorPolicy;
   /** True when a field uses JSONata: then map() throws ASYNC_MAPPING and callers use mapAsync/mapBatch. */
   readonly async: boolean;
+  /** Problems that do not stop the mapping, such as a let nothing reads (UNUSED_LET); shown by `mappings validate`. */
+  readonly warnings: readonly MappingError[];
+  /** The source fields each output field is computed from (field-sources.ts), for lineage. */
+  readonly fieldSources: FieldSources;
   /** Inline tests with where each one is written. */
   readonly tests: ReadonlyArray<{ spec: TestSpec; location: SourceLocation }>;
 

@@ -5,6 +5,9 @@ import { didYouMean, listOf } from '../suggest.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
+/** What a checked path starts from, as messages name it. */
+type BaseName = '$' | '$$' | '$parent';
+
 /** A schema node, or 'open' when the contract says nothing about what is there. */
 type Shape = JsonSchema | 'open';
 
@@ -20,28 +23,48 @@ export class SchemaShape {
     this.root = root;
   }
 
-  /** The schema of the elements an explode path yields, or null when unknown. */
-  elementsOf(segments: PathSegment[], positions: number[]): JsonSchema | null {
-    const shape = this.walk(this.root, '$$', segments, positions);
-    if (shape === 'open') return null;
-    const items = this.deref(shape).items;
-    if (typeof items === 'object' && items !== null && !Array.isArray(items)) return items as JsonSchema;
-    return null;
+  /**
+   * What exploding the value at `segments` under `start` yields: the schema of its elements (an array's
+   * items, or `{key, value}` for an object's entries; null when the contract does not say), or `notExplodable`
+   * with the declared type when the contract says it is neither an array nor an object. Throws
+   * ExpressionFault(UNKNOWN_PATH) like check().
+   */
+  elementsOf(
+    start: JsonSchema,
+    baseName: BaseName,
+    segments: PathSegment[],
+    positions: number[],
+  ): { elements: JsonSchema | null } | { notExplodable: string } {
+    const shape = this.walk(start, baseName, segments, positions);
+    if (shape === 'open') return { elements: null };
+    const schema = this.deref(shape);
+    if (isComposite(schema)) return { elements: null };
+    const type = schema.type;
+    if (typeof type === 'string' && type !== 'array' && type !== 'object') return { notExplodable: type };
+    if (type === 'array' || (type === undefined && 'items' in schema)) {
+      const items = schema.items;
+      const ok = typeof items === 'object' && items !== null && !Array.isArray(items);
+      return { elements: ok ? (items as JsonSchema) : null };
+    }
+    if (type === 'object' || (type === undefined && 'properties' in schema)) {
+      return { elements: entrySchema(schema) };
+    }
+    return { elements: null };
   }
 
   /** Throws ExpressionFault(UNKNOWN_PATH) when `segments` can never exist under `base`. */
-  check(base: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], positions: number[]): void {
+  check(base: JsonSchema, baseName: BaseName, segments: PathSegment[], positions: number[]): void {
     this.walk(base, baseName, segments, positions);
   }
 
-  private walk(start: JsonSchema, baseName: '$' | '$$', segments: PathSegment[], positions: number[]): Shape {
+  private walk(start: JsonSchema, baseName: BaseName, segments: PathSegment[], positions: number[]): Shape {
     let shape: Shape = start;
     for (let i = 0; i < segments.length && shape !== 'open'; i++) {
       const pos = positions[i] ?? 0;
       const schema = this.deref(shape);
       if (isComposite(schema)) return 'open';
       const seg = segments[i]!;
-      const here = formatPath(baseName, segments.slice(0, i));
+      const here = pathFrom(baseName, segments.slice(0, i));
       const type = schema.type;
       if (typeof seg === 'string') {
         if (typeof type === 'string' && type !== 'object')
@@ -53,7 +76,7 @@ export class SchemaShape {
           const known = Object.keys(properties);
           throw new ExpressionFault(
             MappingErrorCode.UNKNOWN_PATH,
-            `${formatPath(baseName, segments.slice(0, i + 1))} can never match the source schema: ${here} has no field '${seg}'${didYouMean(seg, known)}; it has ${listOf(known)}`,
+            `${pathFrom(baseName, segments.slice(0, i + 1))} can never match the source schema: ${here} has no field '${seg}'${didYouMean(seg, known)}; it has ${listOf(known)}`,
             pos,
           );
         } else {
@@ -90,6 +113,18 @@ export class SchemaShape {
     }
     return current;
   }
+}
+
+// Exploding an object yields one {key, value} element per entry; value has the declared values' schema
+// (additionalProperties), or is open when the object names its properties.
+function entrySchema(object: JsonSchema): JsonSchema {
+  const values = object.additionalProperties;
+  const value = typeof values === 'object' && values !== null && !object.properties ? values : {};
+  return { type: 'object', properties: { key: { type: 'string' }, value }, required: ['key', 'value'] };
+}
+
+function pathFrom(base: BaseName, segments: PathSegment[]): string {
+  return base + formatPath('$', segments).slice(1);
 }
 
 function isComposite(schema: JsonSchema): boolean {

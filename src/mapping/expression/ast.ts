@@ -7,6 +7,7 @@ export type Expr =
   | { type: 'var'; name: string; pos: number } // $name from let
   | { type: 'member'; object: Expr; key: string; pos: number } // a.b, a."b c", a["b"]
   | { type: 'index'; object: Expr; index: number; pos: number } // a[0], a[-1]
+  | { type: 'lookup'; object: Expr; key: Expr; pos: number } // a[$.i], a[$name]: index or key computed per record
   | { type: 'wildcard'; object: Expr; pos: number } // a[*], only at the end of explode
   | { type: 'unary'; op: '-' | '!'; operand: Expr; pos: number }
   | { type: 'binary'; op: BinaryOp; left: Expr; right: Expr; pos: number }
@@ -41,3 +42,33 @@ export interface NamedArg {
 export type MatchCase =
   | { kind: 'literal'; key: string | null; value: Expr; pos: number }
   | { kind: 'condition'; key: Expr; value: Expr; pos: number };
+
+/** The direct children of a node, for walks that must not recurse (the depth check). */
+export function childrenOf(expr: Expr): Expr[] {
+  switch (expr.type) {
+    case 'member':
+    case 'index':
+    case 'wildcard':
+      return [expr.object];
+    case 'lookup':
+      return [expr.object, expr.key];
+    case 'unary':
+      return [expr.operand];
+    case 'binary':
+      return [expr.left, expr.right];
+    case 'call':
+      return [...expr.args, ...expr.named.map((n) => n.value)];
+    case 'array':
+      return expr.items;
+    case 'object':
+      return expr.entries.map((e) => e.value);
+    case 'match': {
+      const out = expr.cases.flatMap((c) => (c.kind === 'condition' ? [c.key, c.value] : [c.value]));
+      if (expr.subject) out.push(expr.subject);
+      if (expr.fallback) out.push(expr.fallback);
+      return out;
+    }
+    default:
+      return [];
+  }
+}

@@ -6,8 +6,8 @@ import type { Expr } from './ast.ts';
 import { compileMatch } from './compile-match.ts';
 import { compileBinary, compileUnary } from './compile-operators.ts';
 import { compilePath, flattenPath, type PathSegment } from './compile-path.ts';
-import { ExpressionFault } from './fault.ts';
-import { type Evaluator, FORBIDDEN_KEYS, META_KEYS } from './scope.ts';
+import { describeValue, ExpressionFault } from './fault.ts';
+import { type Evaluator, FORBIDDEN_KEYS, getIndex, getKey, META_KEYS, type Scope } from './scope.ts';
 
 export interface VariableInfo {
   slot: number;
@@ -26,6 +26,11 @@ export interface CompileContext {
   variables: ReadonlyMap<string, VariableInfo>;
   units: UnitConverter;
   checkPath?: PathCheck | undefined;
+  /**
+   * Inside try()'s first argument a constant part that always faults is what try is for, so its fault is
+   * kept for run time instead of refusing the mapping.
+   */
+  deferConstantFaults?: boolean | undefined;
 }
 
 export interface Compiled {
@@ -38,7 +43,9 @@ export interface Compiled {
 /**
  * Compiles an expression tree to a closure. No user text ever reaches eval or new Function: each node
  * becomes a small function over the Scope, which holds nothing but the message, the element, $meta and
- * let variables. Throws ExpressionFault for unknown names, forbidden keys and paths the contract rules out.
+ * let variables. Operators and calls whose operands are all constant are evaluated here, once (constant
+ * folding), so `1 + "a"` is refused before any record arrives. Throws ExpressionFault for unknown names,
+ * forbidden keys, paths the contract rules out and constant parts that always fail.
  */
 export function compileExpression(expr: Expr, ctx: CompileContext): Compiled {
   switch (expr.type) {
@@ -74,17 +81,26 @@ export function compileExpression(expr: Expr, ctx: CompileContext): Compiled {
         '[*] is only allowed at the end of explode; use [0] or ["key"] here',
         expr.pos,
       );
+    case 'lookup':
+      return compileLookupExpression(expr, ctx);
     case 'unary': {
       const operand = compileExpression(expr.operand, ctx);
-      return { evaluate: compileUnary(expr.op, operand.evaluate, expr.pos), perElement: operand.perElement };
+      return fold(compileUnary(expr.op, operand.evaluate, expr.pos), [operand], ctx);
     }
     case 'binary': {
       const left = compileExpression(expr.left, ctx);
       const right = compileExpression(expr.right, ctx);
-      return {
-        evaluate: compileBinary(expr.op, left.evaluate, right.evaluate, expr.pos),
-        perElement: left.perElement || right.perElement,
-      };
+      if ((expr.op === '/' || expr.op === '%') && right.constant?.value === 0) {
+        return refuse(
+          new ExpressionFault(
+            MappingErrorCode.DIVISION_BY_ZERO,
+            `division by zero in '${expr.op}': the divisor is the constant 0, so it never gives a number`,
+            expr.pos,
+          ),
+          ctx,
+        );
+      }
+      return fold(compileBinary(expr.op, left.evaluate, right.evaluate, expr.pos), [left, right], ctx);
     }
     case 'call':
       return compileCall(expr, ctx);
@@ -113,6 +129,75 @@ export function compileExpression(expr: Expr, ctx: CompileContext): Compiled {
     case 'match':
       return compileMatch(expr, (e) => compileExpression(e, ctx));
   }
+}
+
+// What constant folding evaluates against: a constant part reads nothing from it.
+const NO_INPUT: Scope = { root: undefined, cur: undefined, meta: {}, vars: [] };
+
+/**
+ * Evaluates a node once when all its parts are constant. A fault is then certain for every record, so it
+ * is refused (or kept for run time inside try). Only primitive results become constants: an array or
+ * object is built per record, so no two rows share one mutable value.
+ */
+function fold(evaluate: Evaluator, parts: Compiled[], ctx: CompileContext): Compiled {
+  const perElement = parts.some((p) => p.perElement);
+  if (!parts.every((p) => p.constant)) return { evaluate, perElement };
+  let value: unknown;
+  try {
+    value = evaluate(NO_INPUT);
+  } catch (e) {
+    if (!(e instanceof ExpressionFault)) throw e;
+    return refuse(
+      new ExpressionFault(
+        e.code,
+        `${e.message} (its inputs are constant, so it fails for every record)`,
+        e.pos,
+      ),
+      ctx,
+    );
+  }
+  if (typeof value === 'object' && value !== null) return { evaluate, perElement: false };
+  return { evaluate: () => value, perElement: false, constant: { value } };
+}
+
+function refuse(fault: ExpressionFault, ctx: CompileContext): Compiled {
+  if (!ctx.deferConstantFaults) throw fault;
+  return {
+    evaluate: () => {
+      throw fault;
+    },
+    perElement: false,
+  };
+}
+
+// a[$.i]: a number indexes an array (negative from the end), text names a key, null reads null.
+function compileLookupExpression(expr: Extract<Expr, { type: 'lookup' }>, ctx: CompileContext): Compiled {
+  const object = compileExpression(expr.object, ctx);
+  const key = compileExpression(expr.key, ctx);
+  const readObject = object.evaluate;
+  const readKey = key.evaluate;
+  const pos = expr.pos;
+  const badKey = (k: unknown) =>
+    new ExpressionFault(
+      MappingErrorCode.TYPE_MISMATCH,
+      `an index must be a whole number or a key text, got ${describeValue(k)}; use round() or to_string()`,
+      pos,
+    );
+  if (key.constant) {
+    const k = key.constant.value;
+    if (typeof k === 'string') rejectForbiddenKey(k, pos);
+    else if (k !== null && !(typeof k === 'number' && Number.isInteger(k))) return refuse(badKey(k), ctx);
+  }
+  return {
+    evaluate: (s) => {
+      const k = readKey(s);
+      if (typeof k === 'number' && Number.isInteger(k)) return getIndex(readObject(s), k);
+      if (typeof k === 'string') return getKey(readObject(s), k);
+      if (k === null || k === undefined) return undefined;
+      throw badKey(k);
+    },
+    perElement: object.perElement || key.perElement,
+  };
 }
 
 /** Missing paths read as undefined internally; anything that leaves an expression is null instead. */
@@ -172,16 +257,18 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
     throw new ExpressionFault(
       MappingErrorCode.UNKNOWN_FUNCTION,
       `unknown function ${expr.name}()${didYouMean(expr.name, ctx.functions.keys())}; ` +
-        `available: ${listOf([...ctx.functions.keys()].sort())}`,
+        `available: ${listOf([...ctx.functions.keys()].sort())} (docs/mapping-functions.md); ` +
+        'for anything else write the field in JSONata: expr: { jsonata: "..." } (mappings/README.md, Expressions)',
       expr.pos,
     );
   }
-  const toArg = (e: Expr): CompiledArg => {
-    const c = compileExpression(e, ctx);
-    perElement ||= c.perElement;
-    return { evaluate: c.evaluate, constant: c.constant ?? constantOf(e), pos: startOf(e) };
+  const toArg = (e: Expr, index: number): CompiledArg => {
+    const inner = spec.params[index]?.catchesFaults ? { ...ctx, deferConstantFaults: true } : ctx;
+    const c = compileExpression(e, inner);
+    parts.push(c);
+    return { evaluate: c.evaluate, constant: c.constant, pos: startOf(e) };
   };
-  let perElement = false;
+  const parts: Compiled[] = [];
   const badArgs = (message: string, pos: number) =>
     new ExpressionFault(MappingErrorCode.BAD_ARGUMENTS, `${message}; usage: ${spec.signature}`, pos);
 
@@ -189,8 +276,8 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
   const rest: CompiledArg[] = [];
   const positional = spec.params.filter((p) => !p.namedOnly).length;
   expr.args.forEach((arg, i) => {
-    if (i < positional) args[i] = toArg(arg);
-    else if (spec.variadic) rest.push(toArg(arg));
+    if (i < positional) args[i] = toArg(arg, i);
+    else if (spec.variadic) rest.push(toArg(arg, -1));
     else throw badArgs(`${expr.name}() takes at most ${positional} arguments`, startOf(arg));
   });
   const named = new Map<string, CompiledArg>();
@@ -198,10 +285,10 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
     const index = spec.params.findIndex((p) => p.name === arg.name);
     if (index >= 0) {
       if (args[index]) throw badArgs(`${expr.name}() got '${arg.name}' twice`, arg.pos);
-      args[index] = toArg(arg.value);
+      args[index] = toArg(arg.value, index);
     } else if (spec.openNamed) {
       rejectForbiddenKey(arg.name, arg.pos);
-      named.set(arg.name, toArg(arg.value));
+      named.set(arg.name, toArg(arg.value, -1));
     } else {
       const names = spec.params.map((p) => p.name);
       throw badArgs(`${expr.name}() has no argument '${arg.name}'${didYouMean(arg.name, names)}`, arg.pos);
@@ -215,25 +302,15 @@ function compileCall(expr: Extract<Expr, { type: 'call' }>, ctx: CompileContext)
     }
   });
   const evaluate = spec.compile(args, { pos: expr.pos, units: ctx.units }, rest, named);
-  return { evaluate, perElement };
+  // Every function is pure (FunctionSpec), so a call with constant arguments is folded like an operator.
+  return fold(evaluate, parts, ctx);
 }
 
 // Where an argument starts in the text: a path's node sits at its last key, a binary at its operator.
 function startOf(e: Expr): number {
-  if (e.type === 'member' || e.type === 'index' || e.type === 'wildcard') return startOf(e.object);
+  if (e.type === 'member' || e.type === 'index' || e.type === 'wildcard' || e.type === 'lookup') {
+    return startOf(e.object);
+  }
   if (e.type === 'binary') return startOf(e.left);
   return e.pos;
-}
-
-// -1 parses as unary minus on a literal; functions still want to see it as a constant.
-function constantOf(e: Expr): { value: unknown } | undefined {
-  if (
-    e.type === 'unary' &&
-    e.op === '-' &&
-    e.operand.type === 'literal' &&
-    typeof e.operand.value === 'number'
-  ) {
-    return { value: -e.operand.value };
-  }
-  return undefined;
 }

@@ -1,5 +1,5 @@
 import { MappingErrorCode } from '../errors.ts';
-import type { BinaryOp, Expr, MatchCase, NamedArg } from './ast.ts';
+import { type BinaryOp, childrenOf, type Expr, type MatchCase, type NamedArg } from './ast.ts';
 import { ExpressionFault } from './fault.ts';
 import { type Token, tokenize } from './tokenizer.ts';
 
@@ -22,31 +22,70 @@ const INFIX: Record<string, number> = {
 };
 const UNARY_POWER = 80;
 const KEYWORDS = new Set(['true', 'false', 'null', 'match']);
+/** Words from other languages, with what this one writes instead. */
+const FOREIGN_OPERATORS: Record<string, string> = { and: '&&', or: '||', not: '!' };
+
+/**
+ * How deeply an expression may nest. Parsing, compiling and evaluating all recurse over the tree, so a
+ * generated 10,000-deep expression would overflow the stack; no hand-written mapping comes near 200.
+ */
+export const MAX_EXPRESSION_DEPTH = 200;
 
 /**
  * Parses one expression (a Pratt parser over tokenize's output). Throws ExpressionFault with the offset
- * of the offending token and what would have been valid there.
+ * of the offending token and what would have been valid there, or of the node nested deeper than
+ * MAX_EXPRESSION_DEPTH.
  */
 export function parseExpression(text: string): Expr {
   const parser = new Parser(tokenize(text));
   const expr = parser.expression(0);
   parser.expectEnd();
+  checkDepth(expr);
   return expr;
+}
+
+function tooDeep(pos: number): ExpressionFault {
+  return new ExpressionFault(
+    MappingErrorCode.PARSE_ERROR,
+    `expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep; split it into let variables`,
+    pos,
+  );
+}
+
+// Operator chains (1 + 1 + ... + 1) nest without recursing in the parser, so the tree is measured too,
+// with an explicit stack rather than recursion.
+function checkDepth(root: Expr): void {
+  const stack: Array<[Expr, number]> = [[root, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (depth > MAX_EXPRESSION_DEPTH) throw tooDeep(node.pos);
+    for (const child of childrenOf(node)) stack.push([child, depth + 1]);
+  }
 }
 
 class Parser {
   private readonly tokens: Token[];
   private index = 0;
+  private depth = 0;
 
   constructor(tokens: Token[]) {
     this.tokens = tokens;
   }
 
   expression(minPower: number): Expr {
+    if (++this.depth > MAX_EXPRESSION_DEPTH) throw tooDeep(this.peek().pos);
     let left = this.prefix();
     for (;;) {
       const t = this.peek();
+      if (t.kind === 'ident' && FOREIGN_OPERATORS[t.text]) throw this.foreignOperator(t);
       if (t.kind !== 'op') break;
+      if (t.text === '=') {
+        throw new ExpressionFault(
+          MappingErrorCode.PARSE_ERROR,
+          "'=' does not compare; use == (name=value is only for a function's named arguments)",
+          t.pos,
+        );
+      }
       const power = INFIX[t.text];
       if (power === undefined || power <= minPower) break;
       this.index++;
@@ -54,12 +93,21 @@ class Parser {
       const right = this.expression(t.text === '??' ? power - 1 : power);
       left = { type: 'binary', op: t.text as BinaryOp, left, right, pos: t.pos };
     }
+    this.depth--;
     return left;
   }
 
   expectEnd(): void {
     const t = this.peek();
     if (t.kind !== 'eof') throw this.unexpected(t, 'an operator or the end of the expression');
+  }
+
+  private foreignOperator(t: Token): ExpressionFault {
+    return new ExpressionFault(
+      MappingErrorCode.PARSE_ERROR,
+      `'${t.text}' is not an operator here; write ${FOREIGN_OPERATORS[t.text]} (operators: && || ! == != < <= > >= + - * / % ??)`,
+      t.pos,
+    );
   }
 
   private prefix(): Expr {
@@ -104,6 +152,7 @@ class Parser {
     if (t.text === 'null') return { type: 'literal', value: null, pos: t.pos };
     if (t.text === 'match') return this.postfix(this.matchExpression(t.pos));
     if (this.peekPunct('(')) return this.postfix(this.call(t));
+    if (FOREIGN_OPERATORS[t.text]) throw this.foreignOperator(t);
     throw new ExpressionFault(
       MappingErrorCode.UNKNOWN_IDENTIFIER,
       `unknown name '${t.text}'; an expression reads only $ (the element), $$ (the message), $meta and $name variables, ` +
@@ -135,19 +184,36 @@ class Parser {
     }
   }
 
+  // A literal subscript ([0], [-1], ["key"], [*]) is a path step checked against the contract; anything
+  // else ([$.i], [$name + 1]) is a lookup computed per record.
   private subscript(object: Expr, pos: number): Expr {
-    const t = this.next();
+    const t = this.peek();
+    const closesAt = (offset: number) => {
+      const close = this.tokens[this.index + offset];
+      return close?.kind === 'punct' && close.text === ']';
+    };
     let result: Expr;
-    if (t.kind === 'op' && t.text === '*') {
+    if (t.kind === 'op' && t.text === '*' && closesAt(1)) {
+      this.next();
       result = { type: 'wildcard', object, pos };
-    } else if (t.kind === 'string') {
+    } else if (t.kind === 'string' && closesAt(1)) {
+      this.next();
       result = { type: 'member', object, key: t.text, pos: t.pos };
-    } else if (t.kind === 'number' && Number.isInteger(Number(t.text))) {
+    } else if (t.kind === 'number' && Number.isInteger(Number(t.text)) && closesAt(1)) {
+      this.next();
       result = { type: 'index', object, index: Number(t.text), pos: t.pos };
-    } else if (t.kind === 'op' && t.text === '-' && this.peek().kind === 'number') {
+    } else if (
+      t.kind === 'op' &&
+      t.text === '-' &&
+      this.tokens[this.index + 1]?.kind === 'number' &&
+      closesAt(2)
+    ) {
+      this.next();
       result = { type: 'index', object, index: -Number(this.next().text), pos: t.pos };
+    } else if (t.kind === 'punct' && t.text === ']') {
+      throw this.unexpected(t, 'an index (0, -1, $.i), a key ("name") or * inside [ ]');
     } else {
-      throw this.unexpected(t, 'an index (0, -1), a quoted key ("name") or * inside [ ]');
+      result = { type: 'lookup', object, key: this.expression(0), pos: t.pos };
     }
     this.expectPunct(']');
     return result;
@@ -159,8 +225,13 @@ class Parser {
     const named: NamedArg[] = [];
     while (!this.peekPunct(')')) {
       const t = this.peek();
+      // name: value, or name=value, which YAML leaves alone in a plain scalar.
+      const after = this.tokens[this.index + 1];
       const isNamed =
-        t.kind === 'ident' && this.tokens[this.index + 1]?.text === ':' && !KEYWORDS.has(t.text);
+        t.kind === 'ident' &&
+        (after?.text === ':' || after?.text === '=') &&
+        after.kind !== 'string' &&
+        !KEYWORDS.has(t.text);
       if (isNamed) {
         this.index += 2;
         named.push({ name: t.text, value: this.expression(0), pos: t.pos });

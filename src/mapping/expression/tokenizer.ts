@@ -9,7 +9,7 @@ export type TokenKind =
   | 'current' // $
   | 'var' // $name (including $meta)
   | 'punct' // . , : ( ) [ ] { } *
-  | 'op' // + - * / % == != < <= > >= && || ! ??
+  | 'op' // + - * / % == != < <= > >= && || ! ?? = (= only in name=value)
   | 'eof';
 
 export interface Token {
@@ -19,7 +19,7 @@ export interface Token {
   pos: number;
 }
 
-const OPERATORS = ['??', '==', '!=', '<=', '>=', '&&', '||', '+', '-', '*', '/', '%', '<', '>', '!'];
+const OPERATORS = ['??', '==', '!=', '<=', '>=', '&&', '||', '+', '-', '*', '/', '%', '<', '>', '!', '='];
 const PUNCTUATION = '.,:()[]{}';
 const ESCAPES: Record<string, string> = {
   n: '\n',
@@ -120,7 +120,8 @@ function scanString(text: string, start: number): [string, number] {
       if (decoded === undefined) {
         throw new ExpressionFault(
           MappingErrorCode.PARSE_ERROR,
-          `unknown escape '\\${next}' in string; use \\n, \\t, \\r, \\\\, \\${quote} or \\uXXXX`,
+          `unknown escape '\\${next}' in string; use \\n, \\t, \\r, \\\\, \\${quote} or \\uXXXX ` +
+            `(a regex needs its backslashes doubled: "\\\\d+")`,
           i,
         );
       }

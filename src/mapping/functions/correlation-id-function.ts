@@ -74,6 +74,15 @@ export function correlationIdOf(parts: readonly string[]): string {
 export const correlationId: FunctionSpec = {
   name: 'correlation_id',
   signature: 'correlation_id(part, ...more)',
+  description:
+    'The parts joined by `:` as an id ServiceNow can search for exactly: 1–100 characters of ' +
+    '`[A-Za-z0-9._:-]` (docs/servicenow-tickets.md). A part with other characters is encoded (`..` then ' +
+    '`_XX` per UTF-8 byte); an id over 100 characters is cut and ends in a hash. null parts are empty, ' +
+    'numbers and booleans their JSON text.',
+  examples: [
+    { call: 'correlation_id("P-101", "overheat")', result: 'P-101:overheat' },
+    { call: 'correlation_id("G-50/fan1", 2)', result: '..G-50_2Ffan1:2' },
+  ],
   params: [{ name: 'part', required: true }],
   variadic: true,
   compile([first], site, rest) {

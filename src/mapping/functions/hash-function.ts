@@ -14,6 +14,14 @@ const ALGORITHMS = ['sha256', 'sha1', 'md5'];
 export const hash: FunctionSpec = {
   name: 'hash',
   signature: 'hash(value, ...more, algorithm: "sha256"|"sha1"|"md5", length: <hex chars>)',
+  description:
+    'The lowercase hex digest of the values joined by U+001F (so `("a", "bc")` and `("ab", "c")` differ). ' +
+    'Text hashes as it is, other values as JSON, null as empty text. `length` keeps a prefix of that many ' +
+    'hex characters; `algorithm` and `length` are literals.',
+  examples: [
+    { call: 'hash("abc")', result: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+    { call: 'hash("abc", algorithm: "md5", length: 8)', result: '90015098' },
+  ],
   params: [
     { name: 'value', required: true },
     { name: 'algorithm', literal: true, namedOnly: true },

@@ -1,34 +1,68 @@
 import { MappingErrorCode } from '../errors.ts';
 import { describeValue, ExpressionFault } from '../expression/fault.ts';
-import type { Evaluator } from '../expression/scope.ts';
-import type { CompiledArg, FunctionSpec } from './function-spec.ts';
+import type { Evaluator, Scope } from '../expression/scope.ts';
+import type { CompiledArg, FunctionExample, FunctionSpec } from './function-spec.ts';
 import { jsonText } from './value-text.ts';
 
-function stringFunction(name: string, transform: (text: string) => string): FunctionSpec {
+/**
+ * A reader for a text argument: the text, null for null (or a missing path), and NOT_A_STRING for
+ * anything else. Shared by every function that takes text.
+ */
+export function readText(fn: string, arg: CompiledArg, pos: number): (s: Scope) => string | null {
+  const read = arg.evaluate;
+  return (s) => {
+    const v = read(s);
+    if (typeof v === 'string') return v;
+    if (v === null || v === undefined) return null;
+    throw new ExpressionFault(
+      MappingErrorCode.NOT_A_STRING,
+      `${fn}() needs text, got ${describeValue(v)}; use to_string() first`,
+      pos,
+    );
+  };
+}
+
+function stringFunction(
+  name: string,
+  description: string,
+  example: FunctionExample,
+  transform: (text: string) => string,
+): FunctionSpec {
   return {
     name,
     signature: `${name}(text)`,
+    description: `${description} null gives null; a value that is not text is \`NOT_A_STRING\`.`,
+    examples: [example],
     params: [{ name: 'text', required: true }],
     compile([value], site) {
-      const read = value!.evaluate;
+      const read = readText(name, value!, site.pos);
       return (s) => {
         const v = read(s);
-        if (typeof v === 'string') return transform(v);
-        if (v === null || v === undefined) return null;
-        throw new ExpressionFault(
-          MappingErrorCode.NOT_A_STRING,
-          `${name}() needs text, got ${describeValue(v)}; use to_string() first`,
-          site.pos,
-        );
+        return v === null ? null : transform(v);
       };
     },
   };
 }
 
 /** lower(text), upper(text), trim(text): null gives null; other non-text is NOT_A_STRING. */
-export const lower = stringFunction('lower', (t) => t.toLowerCase());
-export const upper = stringFunction('upper', (t) => t.toUpperCase());
-export const trim = stringFunction('trim', (t) => t.trim());
+export const lower = stringFunction(
+  'lower',
+  'The text in lower case.',
+  { call: 'lower("TEMP")', result: 'temp' },
+  (t) => t.toLowerCase(),
+);
+export const upper = stringFunction(
+  'upper',
+  'The text in upper case.',
+  { call: 'upper("temp")', result: 'TEMP' },
+  (t) => t.toUpperCase(),
+);
+export const trim = stringFunction(
+  'trim',
+  'The text without white space at either end.',
+  { call: 'trim("  P-101 ")', result: 'P-101' },
+  (t) => t.trim(),
+);
 
 /**
  * to_string(value) → text: numbers and booleans in their JSON form, objects as JSON; null gives null.
@@ -37,6 +71,13 @@ export const trim = stringFunction('trim', (t) => t.trim());
 export const toText: FunctionSpec = {
   name: 'to_string',
   signature: 'to_string(value)',
+  description:
+    'The value as text: text as it is, numbers and booleans in their JSON form, arrays and objects as JSON. ' +
+    'null gives null; a value nested too deeply to write is `VALUE_TOO_DEEP`.',
+  examples: [
+    { call: 'to_string(1.5)', result: '1.5' },
+    { call: 'to_string([1, "a"])', result: '[1,"a"]' },
+  ],
   params: [{ name: 'value', required: true }],
   compile([value], site) {
     const read = value!.evaluate;
@@ -52,6 +93,13 @@ export const toText: FunctionSpec = {
 export const coalesce: FunctionSpec = {
   name: 'coalesce',
   signature: 'coalesce(value, ...more)',
+  description:
+    'The first argument that is not null (or a missing path); null when all are. Later arguments are ' +
+    'evaluated only when needed. `a ?? b` is the same for two values.',
+  examples: [
+    { call: 'coalesce(null, "", "x")', result: '' },
+    { call: 'coalesce(null, null)', result: null },
+  ],
   params: [{ name: 'value', required: true }],
   variadic: true,
   compile([first], _site, rest) {
@@ -74,6 +122,14 @@ export const coalesce: FunctionSpec = {
 export const format: FunctionSpec = {
   name: 'format',
   signature: 'format("text with {name} or {0}", positional..., name: value...)',
+  description:
+    'Fills a template: `{0}`, `{1}` from the positional arguments after the template, `{name}` from named ' +
+    'arguments. null fills as empty text, numbers and objects as JSON. The template must be a literal, so a ' +
+    'placeholder without an argument is `UNKNOWN_PLACEHOLDER` at load.',
+  examples: [
+    { call: 'format("{site}/{0}", "P-101", site: "HAM")', result: 'HAM/P-101' },
+    { call: 'format("{0}:{1}", 7, null)', result: '7:' },
+  ],
   params: [{ name: 'template', required: true, literal: true }],
   variadic: true,
   openNamed: true,

@@ -89,18 +89,41 @@ export function zoneOffsetMs(zone: string, utcMs: number): number {
 }
 
 /**
- * The UTC instant of a wall-clock time in `zone`. In a DST overlap the earlier instant wins; in a DST gap
- * the time is read with the offset before the gap, which moves it forward by the gap's length.
+ * How a wall-clock time that a daylight-saving change makes ambiguous (an overlap: it happens twice) or
+ * nonexistent (a gap: the clocks skip it) becomes an instant. `earlier` and `later` pick the earlier or
+ * later of the two readings, with the offsets before and after the change; `compatible` takes the earlier
+ * in an overlap and the later in a gap (moving the time forward by the gap), as java.time and JavaScript's
+ * Temporal do by default; `reject` makes the value a fault.
  */
-export function localToUtcMs(localAsUtcMs: number, zone: string): number {
+export type DstPolicy = 'compatible' | 'earlier' | 'later' | 'reject';
+export const DST_POLICIES: readonly DstPolicy[] = ['compatible', 'earlier', 'later', 'reject'];
+
+/**
+ * The UTC instant of a wall-clock time in `zone` under `dst`; NaN when `dst` is reject and the time falls
+ * in a gap or an overlap (dstConflict says which).
+ */
+export function localToUtcMs(localAsUtcMs: number, zone: string, dst: DstPolicy = 'compatible'): number {
   const before = zoneOffsetMs(zone, localAsUtcMs - 86_400_000);
   const after = zoneOffsetMs(zone, localAsUtcMs + 86_400_000);
-  let best: number | undefined;
-  for (const offset of before === after ? [before] : [before, after]) {
-    const utc = localAsUtcMs - offset;
-    if (zoneOffsetMs(zone, utc) === offset && (best === undefined || utc < best)) best = utc;
-  }
-  return best ?? localAsUtcMs - before;
+  if (before === after) return localAsUtcMs - before;
+  const readings = [localAsUtcMs - before, localAsUtcMs - after].sort((a, b) => a - b);
+  const valid = readings.filter((utc) => localAsUtcMs - utc === zoneOffsetMs(zone, utc));
+  if (valid.length === 1) return valid[0]!;
+  if (dst === 'reject') return Number.NaN;
+  if (dst === 'earlier') return readings[0]!;
+  if (dst === 'later') return readings[1]!;
+  return valid.length === 2 ? readings[0]! : readings[1]!;
+}
+
+/** Why a wall-clock time has no single instant in `zone`: 'gap', 'overlap', or null when it has one. */
+export function dstConflict(localAsUtcMs: number, zone: string): 'gap' | 'overlap' | null {
+  const before = zoneOffsetMs(zone, localAsUtcMs - 86_400_000);
+  const after = zoneOffsetMs(zone, localAsUtcMs + 86_400_000);
+  if (before === after) return null;
+  const valid = [localAsUtcMs - before, localAsUtcMs - after].filter(
+    (utc) => localAsUtcMs - utc === zoneOffsetMs(zone, utc),
+  );
+  return valid.length === 2 ? 'overlap' : valid.length === 0 ? 'gap' : null;
 }
 
 /** Entries in the zone caches, for tests that check they stay bounded. */

@@ -1,6 +1,6 @@
 import { MappingErrorCode } from '../errors.ts';
 import { describeValue, ExpressionFault } from '../expression/fault.ts';
-import { UnitProblem } from '../units/unit-converter.ts';
+import { roundConverted, UnitProblem } from '../units/unit-converter.ts';
 import type { FunctionSpec } from './function-spec.ts';
 
 /**
@@ -11,6 +11,17 @@ import type { FunctionSpec } from './function-spec.ts';
 export const convertUnit: FunctionSpec = {
   name: 'convert_unit',
   signature: 'convert_unit(value, from: "<UCUM code or alias>", to: "<UCUM code or alias>")',
+  description:
+    "The number converted between [UCUM](https://ucum.org/ucum) units or the aliases in the mapping's " +
+    '`units.aliases`. The result is rounded to 12 significant digits, so binary noise from the conversion ' +
+    'factor never shows (1 `Cel` is 33.8 `[degF]`, not 33.79999999999994). Literal units are checked when ' +
+    'the mapping loads; units read from the message per record (`UNKNOWN_UNIT`, `INCOMPATIBLE_UNITS`). ' +
+    'null gives null; a value that is not a number is `NOT_A_NUMBER`.',
+  examples: [
+    { call: 'convert_unit(1, "Cel", "[degF]")', result: 33.8 },
+    { call: 'convert_unit(1520, "W", "kW")', result: 1.52 },
+    { call: 'convert_unit(10, "[gal_us]/min", "m3/h")', result: 2.2712470704 },
+  ],
   params: [
     { name: 'value', required: true },
     { name: 'from', required: true },
@@ -49,7 +60,7 @@ export const convertUnit: FunctionSpec = {
       const { scale, offset } = conversion;
       return (s) => {
         const v = asNumber(read(s));
-        return v === null ? null : v * scale + offset;
+        return v === null ? null : roundConverted(v * scale + offset);
       };
     }
     const readFrom = fromArg!.evaluate;
@@ -68,7 +79,7 @@ export const convertUnit: FunctionSpec = {
       }
       try {
         const c = units.resolve(from, to);
-        return v * c.scale + c.offset;
+        return roundConverted(v * c.scale + c.offset);
       } catch (e) {
         throw unitFault(e);
       }

@@ -20,6 +20,46 @@ export class UnitProblem extends Error {
   }
 }
 
+/**
+ * Significant digits a converted value keeps. A conversion factor derived through UCUM carries about 15
+ * digits, and the multiply-add loses one or two more (1 Cel is 33.79999999999994 [degF] unrounded); 12 is
+ * below that noise and above what any sensor measures, so the value reads as written (33.8).
+ */
+export const CONVERSION_DIGITS = 12;
+
+/** 10^0 … 10^308: exact up to 10^22, the nearest double above; read instead of calling Math.pow per value. */
+const POWERS_OF_TEN = Array.from({ length: 309 }, (_, i) => 10 ** i);
+
+/**
+ * `x` rounded to CONVERSION_DIGITS significant digits; 0, NaN and ±Infinity as they are. This runs once per
+ * converted value, so the decimal exponent is found by stepping through a table from 10^0 (a few steps for
+ * sensor magnitudes) rather than with Math.log10 and Math.pow, which cost ten times as much.
+ */
+export function roundConverted(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const magnitude = x < 0 ? -x : x;
+  // exponent: 10^exponent <= magnitude < 10^(exponent + 1)
+  let exponent = 0;
+  if (magnitude >= 1) {
+    while (exponent < 308 && POWERS_OF_TEN[exponent + 1]! <= magnitude) exponent++;
+  } else {
+    while (exponent > -308 && magnitude * POWERS_OF_TEN[-exponent]! < 1) exponent--;
+  }
+  const shift = CONVERSION_DIGITS - 1 - exponent;
+  // Dividing by an exact power of ten gives the double nearest the decimal, so it prints as written.
+  let rounded: number;
+  if (shift < 0) {
+    const step = POWERS_OF_TEN[-shift]!;
+    rounded = Math.round(magnitude / step) * step;
+  } else if (shift <= 308) {
+    const scale = POWERS_OF_TEN[shift]!;
+    rounded = Math.round(magnitude * scale) / scale;
+  } else {
+    rounded = magnitude; // below 1e-297: nothing a sensor reports
+  }
+  return x < 0 ? -rounded : rounded;
+}
+
 // UCUM code pairs resolved once per process: a conversion is a property of UCUM, not of a mapping.
 // Problems are cached per converter only, because their messages name the mapping's own spellings.
 const resolvedPairs = new Map<string, LinearConversion>();

@@ -40,7 +40,8 @@ describe('hostile expressions are rejected at compile time', () => {
     );
     expect(errors.map((e) => e.code)).toEqual(['UNKNOWN_FUNCTION', 'UNKNOWN_FUNCTION', 'UNKNOWN_FUNCTION']);
     expect(errors[2]!.message).toBe(
-      "test.yaml:10:6: unknown function to_nubmer() (did you mean 'to_number'?); available: coalesce, convert_unit, correlation_id, date_key, format, hash, lower, minute_of_day, round, to_date, to_number, to_string, to_timestamp, trim, upper",
+      "test.yaml:10:6: unknown function to_nubmer() (did you mean 'to_number'?); available: coalesce, contains, convert_unit, correlation_id, date_key, ends_with, format, hash, is_array, is_boolean, is_null, is_number, is_object, is_string, length, lower, minute_of_day, regex_extract, regex_match, regex_replace, replace, round, split, starts_with, substring, to_date, to_number, to_string, to_timestamp, trim, try, type_of, upper (docs/mapping-functions.md); " +
+        'for anything else write the field in JSONata: expr: { jsonata: "..." } (mappings/README.md, Expressions)',
     );
   });
 
@@ -110,7 +111,7 @@ describe('expression compile errors', () => {
       'to_timestamp($.t, format: "dd.MM")',
       26,
       'BAD_ARGUMENTS',
-      'format "dd.MM" is neither auto, iso8601, epoch_ms, epoch_s nor a pattern with yyyy, MM and dd',
+      'format "dd.MM" is neither auto, iso8601, epoch_ms, epoch_s nor a readable pattern: it has no year (use yyyy, MM and dd)',
     ],
     [
       'hash($.a, algorithm: "crc32")',
@@ -128,7 +129,7 @@ describe('expression compile errors', () => {
     expect(seen(compileErrors(mappingText('let:\n  ts: $.t\nfields:\n  a: $tss')))).toEqual([
       [
         'UNKNOWN_VARIABLE',
-        "test.yaml:10:6: unknown variable $tss (did you mean '$ts'?); defined so far: $ts",
+        "test.yaml:10:6: unknown variable $tss (did you mean '$ts'?); defined so far: $ts, $row",
       ],
     ]);
   });

@@ -186,11 +186,11 @@ describe('other runtime errors a person sees', () => {
     });
   });
 
-  it('explode on something that is not an array dead-letters the message', () => {
-    const result = mappingWith('explode: $.readings\nfields:\n  a: $.x').map({ readings: { x: 1 } });
+  it('explode on something that is neither an array nor an object dead-letters the message', () => {
+    const result = mappingWith('explode: $.readings\nfields:\n  a: $.x').map({ readings: 'x=1' });
     expect([result.deadLetter?.code, result.deadLetter?.message]).toEqual([
       'EXPLODE_NOT_ARRAY',
-      'test.yaml:7:10: explode: expected an array, got an object',
+      'test.yaml:7:10: explode: $.readings: expected an array or an object, got "x=1"',
     ]);
   });
 

@@ -16,7 +16,14 @@ describe('the sample mappings in mappings/', () => {
       'mdm-device',
       'telemetry-acme',
       'telemetry-flatline',
+      'telemetry-gateway',
+      'telemetry-plc-csv',
+      'telemetry-sparkplug',
     ]);
+  });
+
+  it('load without warnings (unused lets)', () => {
+    expect(loaded.mappings.flatMap((m) => m.warnings.map((w) => w.message))).toEqual([]);
   });
 
   it.each(loaded.mappings.map((m) => [m.file, m] as const))(
@@ -47,6 +54,9 @@ describe('the sample mappings in mappings/', () => {
       'cmms.public.work_order',
       'telemetry.acme',
       'telemetry.flatline',
+      'telemetry.gateway',
+      'telemetry.plc-csv',
+      'telemetry.sparkplug',
     ]);
   });
 
