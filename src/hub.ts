@@ -14,6 +14,7 @@ import { type RunningGraphql, startGraphql } from './graphql/index.ts';
 import { type IngestHook, type RunningIngest, startIngest } from './ingest/index.ts';
 import { startTicketDelivery, type TicketDelivery } from './itsm/index.ts';
 import { createKafka, type HubConsumer, silenceKafkajsTimeoutWarning } from './kafka/index.ts';
+import { lineage, startLineage } from './lineage/index.ts';
 import {
   createLogger,
   type HubHttpServer,
@@ -105,6 +106,9 @@ export async function startHub(config: HubConfig, stages: HubStages = {}): Promi
     stage = 'tracing';
     const tracing = startTracing();
     stops.push({ name: 'tracing', stop: stopTracing });
+    // Before the stages, so their first runs are reported; stopped after them, so their last runs are sent.
+    stage = 'OpenLineage';
+    if (await startLineage(config, logger)) stops.push({ name: 'OpenLineage', stop: () => lineage.close() });
     const db = createKnex(config.database.url, { poolMax: config.database.poolMax, logger, name: 'hub' });
     stops.push({ name: 'database pool', stop: () => db.destroy() });
     const kafkaAdmin = createKafka({

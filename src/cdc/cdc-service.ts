@@ -4,6 +4,7 @@ import { createPool } from '../db/index.ts';
 import { recordFirmwareChanges } from '../device-state/index.ts';
 import { type DeadLetter, writeDeadLetters } from '../ingest/index.ts';
 import { createKafka, type HubConsumer, type HubMessage, startTrackedConsumer } from '../kafka/index.ts';
+import { lineage } from '../lineage/index.ts';
 import { type CompiledMapping, loadMappings } from '../mapping/index.ts';
 import { counter, type Logger } from '../observability/index.ts';
 import {
@@ -279,14 +280,24 @@ export async function startCdc(config: HubConfig, options: CdcOptions): Promise<
       maxBytesPerPartition: 256 * 1024,
       async handle(batch, client) {
         const fact = factByTopic.get(batch.topic);
+        const dimension = byTopic.get(batch.topic);
+        // OpenLineage: a run per source per window of batches (docs/lineage.md, "Runs").
+        const job = lineage.forMapping((fact ?? dimension)?.mapping, batch.topic);
         if (fact) {
-          const applied = await applyFactChanges(client, fact, decodeDebeziumRecords(batch.messages));
+          const applied = await lineage.batch(
+            job,
+            () => applyFactChanges(client, fact, decodeDebeziumRecords(batch.messages)),
+            (a) => a.inserted + a.updated,
+          );
           countFactOutcome(batch.topic, applied, logger);
           return;
         }
-        const dimension = byTopic.get(batch.topic);
         if (!dimension) return;
-        const outcome = await applyChangeBatch(client, dimension, batch.messages);
+        const outcome = await lineage.batch(
+          job,
+          () => applyChangeBatch(client, dimension, batch.messages),
+          (o) => o.inserted + o.completed + o.versioned + o.corrected + o.closed,
+        );
         countOutcome(batch.topic, outcome, logger);
         logger.debug({ topic: batch.topic, partition: batch.partition, ...outcome }, 'change batch applied');
       },

@@ -5,6 +5,7 @@ import { registerBackfillCommand } from './backfill.ts';
 import { registerBenchCommand } from './bench.ts';
 import { registerCmdbCommand } from './cmdb.ts';
 import { registerConnectorsCommand } from './connectors.ts';
+import { registerContractsCommand } from './contracts.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerDlqCommand } from './dlq.ts';
 import { registerGraphqlCommand } from './graphql.ts';
@@ -43,6 +44,7 @@ registerServicenowCommand(program);
 registerCmdbCommand(program);
 registerSimulateCommand(program);
 registerQualityCommand(program);
+registerContractsCommand(program);
 registerGraphqlCommand(program);
 registerTokenCommand(program);
 

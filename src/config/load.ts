@@ -66,6 +66,12 @@ export interface HubConfig {
     /** Seconds of silence allowed at least, and for a device of unknown cadence. */
     offlineFloorSeconds: number;
   };
+  /**
+   * OpenLineage run events (docs/lineage.md): sent to `{url}/api/v1/lineage` when url is set (OPENLINEAGE_URL),
+   * with `Authorization: Bearer <apiKey>` when set (OPENLINEAGE_API_KEY); jobs are named in `namespace`
+   * (OPENLINEAGE_NAMESPACE); a continuous job's run spans `windowSeconds` of its batches.
+   */
+  openlineage: { url: string | null; apiKey: string | null; namespace: string; windowSeconds: number };
   http: { port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' };
 }
@@ -99,6 +105,7 @@ export const defaultConfig: Omit<HubConfig, 'file'> = {
     requestTimeoutMs: 30_000,
   },
   deviceState: { sweepIntervalSeconds: 15, offlineAfterIntervals: 3, offlineFloorSeconds: 60 },
+  openlineage: { url: null, apiKey: null, namespace: 'iot-hub', windowSeconds: 60 },
   http: { port: 4000 },
   log: { level: 'info' },
 };
@@ -138,6 +145,9 @@ function applyEnvOverrides(c: Omit<HubConfig, 'file'>, env: NodeJS.ProcessEnv): 
       .map((b) => b.trim())
       .filter(Boolean);
   if (env.REDIS_URL) c.redis.url = env.REDIS_URL;
+  if (env.OPENLINEAGE_URL) c.openlineage.url = env.OPENLINEAGE_URL;
+  if (env.OPENLINEAGE_API_KEY) c.openlineage.apiKey = env.OPENLINEAGE_API_KEY;
+  if (env.OPENLINEAGE_NAMESPACE) c.openlineage.namespace = env.OPENLINEAGE_NAMESPACE;
   if (env.SERVICENOW_URL) c.servicenow.url = env.SERVICENOW_URL;
   if (env.HUB_INSTANCE) {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(env.HUB_INSTANCE))

@@ -1,16 +1,16 @@
 import type pg from 'pg';
+import { ROLLUP_COLUMNS, ROLLUP_INPUT, targetColumnsOf } from '../lineage/index.ts';
 import type { CompiledMapping } from '../mapping/index.ts';
 import { userError } from './args.ts';
 
 // Lineage of a GraphQL field (docs/graphql.md, "Lineage"): the field's column from the table below, then what the
 // pipeline recorded for that table — the mappings that write it (mapping files) and their load batches
-// (hub.lineage).
+// (hub.lineage). Which mapping field and source fields fill a column, and what the rollup derives from, come from
+// src/lineage, the graph the OpenLineage events carry (docs/lineage.md).
 
 interface FieldColumn {
   table: string;
   column: string;
-  /** For derived columns: how, and the column the sources write. */
-  via?: { text: string; table: string; column: string };
 }
 
 const reading = 'dw.fact_sensor_reading';
@@ -23,12 +23,6 @@ const maintenance = 'dw.fact_maintenance_event';
 const alert = 'hub.alert';
 const ci = 'dw.dim_cmdb_ci';
 const incident = 'servicenow:incident';
-
-const rollupOf = (column: string) => ({
-  text: `hourly rollup (src/warehouse/rollup.ts) of ${reading}.${column}`,
-  table: reading,
-  column,
-});
 
 /** Every GraphQL field served from a column, as the resolvers read it. */
 export const fieldColumns: Readonly<Record<string, FieldColumn>> = {
@@ -76,16 +70,16 @@ export const fieldColumns: Readonly<Record<string, FieldColumn>> = {
   'Reading.mappingId': { table: reading, column: 'mapping_id' },
   'Reading.mappingVersion': { table: reading, column: 'mapping_version' },
   'Reading.sourceTopic': { table: reading, column: 'source_topic' },
-  'HourlyRollup.hourStart': { table: hourly, column: 'hour_start', via: rollupOf('reading_ts') },
-  'HourlyRollup.expected': { table: hourly, column: 'n_expected', via: rollupOf('reading_ts') },
-  'HourlyRollup.received': { table: hourly, column: 'n_received', via: rollupOf('reading_ts') },
-  'HourlyRollup.suspect': { table: hourly, column: 'n_suspect', via: rollupOf('quality_code') },
-  'HourlyRollup.failed': { table: hourly, column: 'n_fail', via: rollupOf('quality_code') },
-  'HourlyRollup.min': { table: hourly, column: 'min_value', via: rollupOf('value') },
-  'HourlyRollup.max': { table: hourly, column: 'max_value', via: rollupOf('value') },
-  'HourlyRollup.avg': { table: hourly, column: 'avg_value', via: rollupOf('value') },
-  'HourlyRollup.last': { table: hourly, column: 'last_value', via: rollupOf('value') },
-  'HourlyRollup.completeness': { table: hourly, column: 'completeness', via: rollupOf('reading_ts') },
+  'HourlyRollup.hourStart': { table: hourly, column: 'hour_start' },
+  'HourlyRollup.expected': { table: hourly, column: 'n_expected' },
+  'HourlyRollup.received': { table: hourly, column: 'n_received' },
+  'HourlyRollup.suspect': { table: hourly, column: 'n_suspect' },
+  'HourlyRollup.failed': { table: hourly, column: 'n_fail' },
+  'HourlyRollup.min': { table: hourly, column: 'min_value' },
+  'HourlyRollup.max': { table: hourly, column: 'max_value' },
+  'HourlyRollup.avg': { table: hourly, column: 'avg_value' },
+  'HourlyRollup.last': { table: hourly, column: 'last_value' },
+  'HourlyRollup.completeness': { table: hourly, column: 'completeness' },
   'DataQualityEvent.id': { table: dq, column: 'dq_event_id' },
   'DataQualityEvent.check': { table: dq, column: 'check_name' },
   'DataQualityEvent.severity': { table: dq, column: 'severity' },
@@ -127,17 +121,13 @@ export const fieldColumns: Readonly<Record<string, FieldColumn>> = {
   'MaintenanceEvent.sourceSystem': { table: maintenance, column: 'source_system' },
 };
 
-/** Fact columns the fact loader fills from a differently named mapping field (src/warehouse/fact-loader.ts). */
-const loaderFields: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  [reading]: { reading_ts: 'ts', quality_code: 'quality', device_sk: 'device_id', metric_sk: 'metric' },
-};
-
 export interface LineageSource {
   system: string | null;
   topic: string | null;
   mappingId: string;
   mappingVersion: number;
   mappingField: string | null;
+  sourceFields: string[];
   batches: number;
   rowsLoaded: number;
   lastLoadedAt: Date | null;
@@ -167,12 +157,24 @@ export async function fieldLineage(
         : `no lineage for '${field}': write it as Type.field, e.g. Reading.value`,
     );
   }
-  const base = entry.via ?? entry;
+  const via = derivedFrom(entry);
+  const base = via ?? entry;
   const sources =
     base.table === incident
       ? [] // read live from ServiceNow, not loaded by a mapping
       : await recordedSources(db, mappings, base.table, base.column);
-  return { field, table: entry.table, column: entry.column, via: entry.via?.text ?? null, sources };
+  return { field, table: entry.table, column: entry.column, via: via?.text ?? null, sources };
+}
+
+/** For a rollup column, the reading column it is computed from (src/lineage ROLLUP_COLUMNS). */
+function derivedFrom(entry: FieldColumn): { text: string; table: string; column: string } | null {
+  const column = ROLLUP_COLUMNS[entry.table]?.[entry.column]?.[0];
+  if (!column) return null;
+  return {
+    text: `hourly rollup (src/warehouse/rollup.ts) of ${ROLLUP_INPUT}.${column}`,
+    table: ROLLUP_INPUT,
+    column,
+  };
 }
 
 async function recordedSources(
@@ -197,11 +199,10 @@ async function recordedSources(
     [table],
   );
   const writers = mappings.filter((m) => m.target.table === table);
-  const fieldOf = (m: CompiledMapping | undefined) => {
-    if (!m) return null;
-    const name = m.fieldNames.includes(column) ? column : loaderFields[table]?.[column];
-    return name && m.fieldNames.includes(name) ? name : null;
-  };
+  const filledBy = (m: CompiledMapping | undefined) =>
+    m && targetColumnsOf(m).find((c) => c.column === column);
+  const fieldOf = (m: CompiledMapping | undefined) => filledBy(m)?.field ?? null;
+  const sourceFieldsOf = (m: CompiledMapping | undefined) => filledBy(m)?.sources.map((s) => s.path) ?? [];
   const sources: LineageSource[] = rows.map((r) => {
     const m = writers.find((w) => w.id === r.mapping_id && w.version === r.mapping_version);
     const sameId = writers.find((w) => w.id === r.mapping_id);
@@ -211,6 +212,7 @@ async function recordedSources(
       mappingId: r.mapping_id,
       mappingVersion: r.mapping_version,
       mappingField: fieldOf(m ?? sameId),
+      sourceFields: sourceFieldsOf(m ?? sameId),
       batches: r.batches,
       rowsLoaded: r.rows_loaded,
       lastLoadedAt: r.last_loaded_at,
@@ -225,6 +227,7 @@ async function recordedSources(
       mappingId: m.id,
       mappingVersion: m.version,
       mappingField: fieldOf(m),
+      sourceFields: sourceFieldsOf(m),
       batches: 0,
       rowsLoaded: 0,
       lastLoadedAt: null,

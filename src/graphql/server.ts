@@ -12,9 +12,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
 import type { HubConfig } from '../config/index.ts';
+import { loadContracts, ProductStatusBoard, registerProductGauges } from '../contracts/index.ts';
 import { loadMappings } from '../mapping/index.ts';
 import type { HubHttpServer, Logger } from '../observability/index.ts';
 import type { HubContext } from './context.ts';
+import { dataProductResolvers, mountContractRoutes } from './data-products.ts';
 import { DimensionCache } from './dimension-cache.ts';
 import {
   applyFieldPolicy,
@@ -60,6 +62,8 @@ export interface GraphqlOptions {
   production?: boolean;
   /** The queries served at /rest/<name>; schema/rest/operations.graphql unless given. */
   restOperationsFile?: string;
+  /** The data contracts served as data products; contracts/ unless given (docs/data-products.md). */
+  contractsDir?: string;
 }
 
 export interface RunningGraphql {
@@ -85,9 +89,12 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
       cacheMs: options.incidentCacheMs,
     });
   const production = options.production ?? process.env.NODE_ENV === 'production';
+  const contracts = loadContracts(options.contractsDir);
+  const products = new ProductStatusBoard({ db, contracts: () => contracts });
   const resolvers = [
     hubResolvers({ mappings: () => mappings, logger }) as IResolvers,
     semanticResolvers as IResolvers,
+    dataProductResolvers(products, () => contracts) as IResolvers,
     entityReferenceResolvers as IResolvers,
   ];
   const schema = applyFieldPolicy(buildHubSchema(resolvers, options.schemaDir ?? defaultSchemaDir), policy);
@@ -123,13 +130,20 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
   let stopped = false;
   // REST for BI tools: the same Apollo server and context, so the same governance (docs/graphql.md).
   const restOperations = loadRestOperations(options.restOperationsFile ?? defaultRestOperationsFile, schema);
-  mountRest(options.http, restOperations, async (req, httpGraphQLRequest) => {
+  const executeRest = async (req: http.IncomingMessage, httpGraphQLRequest: HTTPGraphQLRequest) => {
     if (stopped) throw new Error('the GraphQL API is stopping');
     return apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: async () => contextFor(await authenticate(req.headers, policy)),
     });
-  });
+  };
+  mountRest(options.http, restOperations, executeRest);
+  mountContractRoutes(
+    options.http,
+    contracts.map((c) => c.contract.id),
+    executeRest,
+  );
+  const unregisterGauges = registerProductGauges(products, () => contracts.map((c) => c.contract.id));
   options.http.route(graphqlPath, async (req, res) => {
     if (stopped) {
       res.writeHead(503, { 'content-type': 'application/json' });
@@ -226,6 +240,7 @@ export async function startGraphql(options: GraphqlOptions): Promise<RunningGrap
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await apollo.stop();
       await dimensions.stop();
+      unregisterGauges();
     },
   };
 }

@@ -4,6 +4,7 @@ import type { HubConfig } from '../config/index.ts';
 import { createPool } from '../db/index.ts';
 import { ReferenceCache } from '../enrich/index.ts';
 import { createKafka, type HubConsumer, startTrackedConsumer } from '../kafka/index.ts';
+import { lineage } from '../lineage/index.ts';
 import { createMappingRouter, loadMappings, type MappingRouter } from '../mapping/index.ts';
 import { batchTraceContext, type Logger, SpanKind, withSpan } from '../observability/index.ts';
 import { prepareLoaderSession, recomputeDirtyHours } from '../warehouse/index.ts';
@@ -167,7 +168,10 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
               collectValues,
             }),
           { parent: trace.parent, links: trace.links, kind: SpanKind.CONSUMER },
-        );
+        ).catch((err: unknown) => {
+          for (const job of lineageJobs(batchRouter, batch.topic)) lineage.batchFailed(job, err);
+          throw err;
+        });
         outcomes.set(batch, { outcome, started });
       },
       async onCommitted(batch, filtered) {
@@ -183,6 +187,11 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
           highWatermark: batch.highWatermark,
           durationMs: done ? performance.now() - done.started : 0,
         };
+        if (done) {
+          const jobs = lineageJobs(router.current(), batch.topic);
+          // Rows are counted per topic: with several mappings on one topic, no run claims them.
+          for (const job of jobs) lineage.batchSucceeded(job, jobs.length === 1 ? done.outcome.inserted : 0);
+        }
         await runCommittedHooks(hooks, committed, logger);
         if (done)
           logger.debug(
@@ -208,11 +217,15 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
   const running = consumer;
   const reloading = mappings;
 
-  const flushRollups = () => recomputeDirtyHours(pool, { settleMs: 0, limit: 100_000 });
+  // A rollup run is reported when it recomputed something or failed (docs/lineage.md).
+  const rollup = (limits?: Parameters<typeof recomputeDirtyHours>[1]) =>
+    lineage.run(lineage.rollup(), () => recomputeDirtyHours(pool, limits), {
+      emitIf: (hours) => hours > 0,
+      rowCount: (hours) => hours,
+    });
+  const flushRollups = () => rollup({ settleMs: 0, limit: 100_000 });
   const rollupTimer = setInterval(() => {
-    recomputeDirtyHours(pool).catch((err: unknown) =>
-      logger.warn({ err }, 'hourly rollup failed; will retry'),
-    );
+    rollup().catch((err: unknown) => logger.warn({ err }, 'hourly rollup failed; will retry'));
   }, options.rollupIntervalMs ?? 5000);
   rollupTimer.unref();
 
@@ -240,6 +253,11 @@ export async function startIngest(config: HubConfig, options: IngestOptions): Pr
       await pool.end();
     },
   };
+}
+
+/** OpenLineage jobs of a topic: one per mapping that reads it; a run spans a window of batches (docs/lineage.md). */
+function lineageJobs(router: MappingRouter, topic: string) {
+  return router.forTopic(topic).map((m) => lineage.forMapping(m));
 }
 
 /** The mappings read at start, never reloaded (mappingReload: false). */

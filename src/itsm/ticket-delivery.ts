@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { HubConfig } from '../config/index.ts';
 import { createKnex, type Knex } from '../db/index.ts';
+import { lineage } from '../lineage/index.ts';
 import { loadMappingFile } from '../mapping/index.ts';
 import { createLogger, type Logger } from '../observability/index.ts';
 import type { AlertSync } from './alert-sync.ts';
@@ -165,6 +166,7 @@ export async function startTicketDelivery(
     processor,
     queue,
     logger,
+    lineageJob: () => lineage.forMapping(mapping),
     onFinished: (key) => {
       // A revision written while the job was finishing was not enqueued (the job id still existed).
       store

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type JobLineage, lineage } from '../lineage/index.ts';
 import type { Logger } from '../observability/index.ts';
 import { ServiceNowError } from './servicenow-error.ts';
 import type { TicketProcessor } from './ticket-processor.ts';
@@ -18,6 +19,8 @@ export interface TicketWorkerOptions {
   onFinished: (key: string) => void;
   /** A running job's data vanished from Redis (flushed, or restarted empty): the delivery reconciles at once. */
   onJobLost: (key: string | null) => void;
+  /** The OpenLineage job each delivery job runs as (docs/lineage.md); null: none. */
+  lineageJob?: () => JobLineage | null;
 }
 
 /** bullmq's words for a job whose keys are gone from Redis (bullmq's finished-errors.ts). */
@@ -61,7 +64,9 @@ export class TicketWorker {
           },
           async (span) => {
             try {
-              await processor.processKey(job.data.key, jobId);
+              await lineage.run(options.lineageJob?.() ?? null, () =>
+                processor.processKey(job.data.key, jobId),
+              );
             } catch (e) {
               span.recordException(e as Error);
               span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });

@@ -17,7 +17,7 @@ const validateMappingSpec = ajv.compile<MappingSpec>(mappingSchema);
 // The YAML mistakes mapping authors make most, with what to do about them.
 const YAML_HINTS: Record<string, string> = {
   BLOCK_AS_IMPLICIT_KEY:
-    "; an expression containing ': ' (a named argument such as format: \"epoch_ms\") must be quoted with '...' or written as a block scalar (>-), or write the argument as format=\"epoch_ms\"",
+    '; an expression containing \': \' (a named argument such as format: "epoch_ms") must be quoted with \'...\' or written as a block scalar (>-), or write the argument as format="epoch_ms"',
   TAB_AS_INDENT: '; indent with spaces, not tabs',
 };
 

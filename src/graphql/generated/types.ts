@@ -111,6 +111,50 @@ export type ConfigurationItem = {
   updatedBy?: Maybe<Scalars['String']['output']>;
 };
 
+/** A table of the warehouse offered under a data contract. */
+export type DataProduct = {
+  __typename?: 'DataProduct';
+  /** The contract as YAML, as in contracts/<id>.odcs.yaml. */
+  contract: Scalars['String']['output'];
+  /** Where the contract YAML is served (GET, same authentication as /graphql). */
+  contractPath: Scalars['String']['output'];
+  /** The contract id, the table's name. */
+  id: Scalars['ID']['output'];
+  /** Measured now (at most a minute old): freshness, completeness and the contract's checks. */
+  measured: DataProductStatus;
+  name?: Maybe<Scalars['String']['output']>;
+  /** The service-level objectives (freshness as latency, availability). */
+  objectives: Array<ServiceLevelObjective>;
+  /** The owning team member (role owner), else the team. */
+  owner?: Maybe<Scalars['String']['output']>;
+  purpose?: Maybe<Scalars['String']['output']>;
+  /** proposed, draft, active, deprecated or retired. */
+  status: Scalars['String']['output'];
+  /** Where to ask: channel (tool). */
+  support: Array<Scalars['String']['output']>;
+  /** The team that owns the product. */
+  team?: Maybe<Scalars['String']['output']>;
+  /** The contract's semantic version. */
+  version: Scalars['String']['output'];
+};
+
+export type DataProductStatus = {
+  __typename?: 'DataProductStatus';
+  checkedAt: Scalars['DateTime']['output'];
+  /** Checks that failed or could not run. */
+  checksFailed: Scalars['Int']['output'];
+  checksPassed: Scalars['Int']['output'];
+  /** The product's completeness rule (e.g. readings received ÷ expected over the last day). */
+  completeness?: Maybe<Scalars['Float']['output']>;
+  /** The checks that did not pass, as element: check. */
+  failingChecks: Array<Scalars['String']['output']>;
+  freshnessObjectiveSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Seconds since the newest data (the latency objective's element); null without an objective or data. */
+  freshnessSeconds?: Maybe<Scalars['Float']['output']>;
+  /** The newest load batch of the product recorded in hub.lineage within 7 days. */
+  lastLoadAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
 export type DataQualityEvent = {
   __typename?: 'DataQualityEvent';
   check: Scalars['String']['output'];
@@ -259,6 +303,8 @@ export type LineageSource = {
   mappingId: Scalars['String']['output'];
   mappingVersion: Scalars['Int']['output'];
   rowsLoaded: Scalars['Int']['output'];
+  /** The source fields (paths in the source records) the column is computed from: the OpenLineage columnLineage of the mapping (docs/lineage.md). */
+  sourceFields: Array<Scalars['String']['output']>;
   /** The source system, e.g. the mapping's source.system or the topic's producer. */
   system?: Maybe<Scalars['String']['output']>;
   /** The Kafka topic, CDC table or polled table the rows came from. */
@@ -388,6 +434,10 @@ export type Query = {
   asset?: Maybe<Asset>;
   /** Assets, optionally of one level, by hierarchy path; at most `first` (1..1000). */
   assets: Array<Asset>;
+  /** One data product by its contract id, e.g. fact_sensor_reading; null when there is none. */
+  dataProduct?: Maybe<DataProduct>;
+  /** Every data product, by id. */
+  dataProducts: Array<DataProduct>;
   /** Data-quality events opened in [from, to), newest first. */
   dataQualityEvents: Array<DataQualityEvent>;
   /** A device by its MDM id: the current version, or the version valid at `asOf`. */
@@ -432,6 +482,10 @@ export type QueryAssetArgs = {
 export type QueryAssetsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   level?: InputMaybe<AssetLevel>;
+};
+
+export type QueryDataProductArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type QueryDataQualityEventsArgs = {
@@ -509,6 +563,18 @@ export type ReadingEdge = {
   __typename?: 'ReadingEdge';
   cursor: Scalars['String']['output'];
   node: Reading;
+};
+
+export type ServiceLevelObjective = {
+  __typename?: 'ServiceLevelObjective';
+  description?: Maybe<Scalars['String']['output']>;
+  /** What it is measured on: table.column. */
+  element?: Maybe<Scalars['String']['output']>;
+  /** ODCS SLA property: latency, availability… */
+  property: Scalars['String']['output'];
+  unit?: Maybe<Scalars['String']['output']>;
+  /** The objective as written, e.g. 2 or 99.5. */
+  value?: Maybe<Scalars['String']['output']>;
 };
 
 export type Site = {
@@ -644,6 +710,8 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Classification: Classification;
   ConfigurationItem: ResolverTypeWrapper<CmdbCiRow>;
+  DataProduct: ResolverTypeWrapper<DataProduct>;
+  DataProductStatus: ResolverTypeWrapper<DataProductStatus>;
   DataQualityEvent: ResolverTypeWrapper<DqEventRow>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Device: ResolverTypeWrapper<DeviceRow>;
@@ -674,6 +742,7 @@ export type ResolversTypes = ResolversObject<{
   Reading: ResolverTypeWrapper<ReadingRow>;
   ReadingConnection: ResolverTypeWrapper<ReadingConnectionRow>;
   ReadingEdge: ResolverTypeWrapper<ReadingEdgeRow>;
+  ServiceLevelObjective: ResolverTypeWrapper<ServiceLevelObjective>;
   Site: ResolverTypeWrapper<SiteRow>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -686,6 +755,8 @@ export type ResolversParentTypes = ResolversObject<{
   Asset: AssetRow;
   Boolean: Scalars['Boolean']['output'];
   ConfigurationItem: CmdbCiRow;
+  DataProduct: DataProduct;
+  DataProductStatus: DataProductStatus;
   DataQualityEvent: DqEventRow;
   DateTime: Scalars['DateTime']['output'];
   Device: DeviceRow;
@@ -713,6 +784,7 @@ export type ResolversParentTypes = ResolversObject<{
   Reading: ReadingRow;
   ReadingConnection: ReadingConnectionRow;
   ReadingEdge: ReadingEdgeRow;
+  ServiceLevelObjective: ServiceLevelObjective;
   Site: SiteRow;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
@@ -785,6 +857,38 @@ export type ConfigurationItemResolvers<
   serialNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   sysId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type DataProductResolvers<
+  ContextType = HubContext,
+  ParentType extends ResolversParentTypes['DataProduct'] = ResolversParentTypes['DataProduct'],
+> = ResolversObject<{
+  contract?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contractPath?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  measured?: Resolver<ResolversTypes['DataProductStatus'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  objectives?: Resolver<Array<ResolversTypes['ServiceLevelObjective']>, ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  support?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  team?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type DataProductStatusResolvers<
+  ContextType = HubContext,
+  ParentType extends ResolversParentTypes['DataProductStatus'] = ResolversParentTypes['DataProductStatus'],
+> = ResolversObject<{
+  checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  checksFailed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  checksPassed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  completeness?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  failingChecks?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  freshnessObjectiveSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  freshnessSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lastLoadAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type DataQualityEventResolvers<
@@ -933,6 +1037,7 @@ export type LineageSourceResolvers<
   mappingId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   mappingVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rowsLoaded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sourceFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   system?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   topic?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
@@ -1061,6 +1166,13 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryAssetsArgs, 'first'>
   >;
+  dataProduct?: Resolver<
+    Maybe<ResolversTypes['DataProduct']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryDataProductArgs, 'id'>
+  >;
+  dataProducts?: Resolver<Array<ResolversTypes['DataProduct']>, ParentType, ContextType>;
   dataQualityEvents?: Resolver<
     Array<ResolversTypes['DataQualityEvent']>,
     ParentType,
@@ -1140,6 +1252,18 @@ export type ReadingEdgeResolvers<
   node?: Resolver<ResolversTypes['Reading'], ParentType, ContextType>;
 }>;
 
+export type ServiceLevelObjectiveResolvers<
+  ContextType = HubContext,
+  ParentType extends
+    ResolversParentTypes['ServiceLevelObjective'] = ResolversParentTypes['ServiceLevelObjective'],
+> = ResolversObject<{
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  element?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  property?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type SiteResolvers<
   ContextType = HubContext,
   ParentType extends ResolversParentTypes['Site'] = ResolversParentTypes['Site'],
@@ -1179,6 +1303,8 @@ export type Resolvers<ContextType = HubContext> = ResolversObject<{
   Alert?: AlertResolvers<ContextType>;
   Asset?: AssetResolvers<ContextType>;
   ConfigurationItem?: ConfigurationItemResolvers<ContextType>;
+  DataProduct?: DataProductResolvers<ContextType>;
+  DataProductStatus?: DataProductStatusResolvers<ContextType>;
   DataQualityEvent?: DataQualityEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Device?: DeviceResolvers<ContextType>;
@@ -1200,6 +1326,7 @@ export type Resolvers<ContextType = HubContext> = ResolversObject<{
   Reading?: ReadingResolvers<ContextType>;
   ReadingConnection?: ReadingConnectionResolvers<ContextType>;
   ReadingEdge?: ReadingEdgeResolvers<ContextType>;
+  ServiceLevelObjective?: ServiceLevelObjectiveResolvers<ContextType>;
   Site?: SiteResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
 }>;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction, type Knex, type Queryable } from '../../db/index.ts';
+import { lineage } from '../../lineage/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import {
   type CheckResult,
@@ -480,7 +481,11 @@ export function startQualityJobs(options: QualityJobsOptions): QualityJobs {
   let stopped = false;
   const track = (name: string, work: () => Promise<unknown>) => {
     if (stopped) return;
-    const p = work()
+    // OpenLineage: a run of a check that changed something, or failed (docs/lineage.md).
+    const p = lineage
+      .run(lineage.qualityCheck(name), work, {
+        emitIf: (r) => ((r as JobOutcome | undefined)?.transitions ?? 0) > 0,
+      })
       .catch((err: unknown) =>
         logger.warn({ err, job: name }, `data-quality job '${name}' failed; will retry`),
       )

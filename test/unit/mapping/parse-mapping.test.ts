@@ -7,7 +7,7 @@ describe('mapping files: YAML and structure errors point at file:line:col', () =
     expect(seen(errors)).toEqual([
       [
         'YAML_SYNTAX',
-        "test.yaml:8:7: invalid YAML: Nested mappings are not allowed in compact mappings; an expression containing ': ' (a named argument such as format: \"epoch_ms\") must be quoted with '...' or written as a block scalar (>-), or write the argument as format=\"epoch_ms\"",
+        'test.yaml:8:7: invalid YAML: Nested mappings are not allowed in compact mappings; an expression containing \': \' (a named argument such as format: "epoch_ms") must be quoted with \'...\' or written as a block scalar (>-), or write the argument as format="epoch_ms"',
       ],
     ]);
   });
