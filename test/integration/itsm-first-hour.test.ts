@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -134,8 +134,9 @@ function jsonataMapping(name: string, jsonata: string): string {
   const end = shipped.indexOf('  description: >-');
   const text =
     `${shipped.slice(0, start)}  short_description: { expr: { jsonata: '${jsonata}' }, on_error: dead_letter }\n${shipped.slice(end)}`
-      .replace('schema: contracts/', `schema: ${join(repoRoot, 'mappings/contracts')}/`)
       .replace(/\ntests:[\s\S]*$/, '\n');
+  // A mapping's source contract lives under its own folder (mappings/README.md): take the shipped one along.
+  cpSync(join(repoRoot, 'mappings/contracts'), join(tmp, 'contracts'), { recursive: true });
   const file = join(tmp, name);
   writeFileSync(file, text);
   return file;
