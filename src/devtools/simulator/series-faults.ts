@@ -12,7 +12,8 @@ const dayMs = 24 * hourMs;
 interface SeriesState {
   signal: SignalSeries;
   drift: { startMs: number; slopePerDay: number } | null;
-  stuck: { untilMs: number; value: number } | null;
+  /** `value` null: an episode drawn on a series that cannot show a freeze; its readings stay healthy. */
+  stuck: { untilMs: number; value: number | null } | null;
   excursions: PlannedExcursion[];
 }
 
@@ -43,17 +44,24 @@ export interface DeviceReadingsContext {
  * from a random instant in the first 90 % of the window to its end, by 3–10 noise sigmas per day. Stuck
  * episodes (rate per reading) freeze a series for 1–6 h; spikes jump 10–25 noise sigmas (staying inside
  * the spec range); out-of-range readings land 5–50 % of the span beyond it. Stuck wins over the others.
+ *
+ * Stuck and drift are injected only where they change what the sensor reports (docs/data-quality.md,
+ * "Evaluation"): a freeze only where the noise moves a healthy reading by at least its resolution (a battery
+ * gauge in whole percent shows one value for hours anyway), a drift only on a signal without a trend of its own
+ * (a drift on a discharging battery reads as another discharge rate). Elsewhere the draws are still made, so
+ * every other fault of the run stays where it was.
  */
 export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
   const { device, faults, faultRandom: random } = c;
   const series: SeriesState[] = device.metrics.map((m) => {
     const drifting = random.chance(faults.drift ?? 0);
-    const drift = drifting
+    const drawn = drifting
       ? {
           startMs: Math.round(c.startMs + random.between(0, 0.9) * (c.endMs - c.startMs)),
           slopePerDay: (random.chance(0.5) ? 1 : -1) * random.between(3, 10) * m.signal.noise,
         }
       : null;
+    const drift = m.signal.trendPerDay === 0 ? drawn : null;
     if (drift) {
       c.onFault({
         kind: 'drift',
@@ -97,10 +105,14 @@ export function createDeviceReadings(c: DeviceReadingsContext): DeviceReadings {
     let value = s.signal.measure(tsMs);
     if (s.drift && tsMs >= s.drift.startMs) value += (s.drift.slopePerDay * (tsMs - s.drift.startMs)) / dayMs;
     value = quantize(value, m.resolution);
-    if (s.stuck && tsMs < s.stuck.untilMs) return s.stuck.value;
+    if (s.stuck && tsMs < s.stuck.untilMs) return s.stuck.value ?? value;
     s.stuck = null;
     if (random.chance(faults.stuck ?? 0)) {
       const untilMs = Math.min(c.endMs, tsMs + Math.round(random.between(1, 6) * hourMs));
+      if (m.signal.noise < m.resolution) {
+        s.stuck = { untilMs, value: null };
+        return value;
+      }
       s.stuck = { untilMs, value };
       c.onFault({
         kind: 'stuck',

@@ -31,6 +31,8 @@ interface FlatRun {
   max: number;
   /** The run reached the suspect span: its differences were taken out of the noise windows. */
   stuck?: boolean;
+  /** The robust sigma of first differences when the run started (none of the run's own in it); absent: unknown. */
+  noise?: number;
 }
 
 /** Everything a SeriesMonitor remembers; plain JSON, bounded by the rings' capacities. */
@@ -46,6 +48,8 @@ interface MonitorState {
   /** Recent intervals (s) between readings: the cadence when neither device nor rules give one. */
   intervals: Ring;
   flat: FlatRun | null;
+  /** The ts of the last reading of the latest stuck run: the reading after it is a recovery, not a spike. */
+  stuckEnd?: number;
 }
 
 const LEARNED_INTERVALS = 31;
@@ -113,12 +117,14 @@ export class SeriesMonitor {
       s.recent = [];
       s.flat = null;
     }
+    // The noise of the values before this one: the spike's scale, and the flat run's if one starts here.
+    const noise = this.#sigma(this.#diffs, this.#spec.resolution ?? 0);
     const results = [
       gap,
       this.#grossRange(r.value),
-      this.#spike(r),
+      this.#spike(r, noise),
       this.#rateOfChange(r, afterGap),
-      this.#flatLine(r, context),
+      this.#flatLine(r, context, noise),
     ];
     const last = s.recent.at(-1);
     if (last && !this.#inStuckRun()) {
@@ -143,10 +149,9 @@ export class SeriesMonitor {
    */
   #inStuckRun(): boolean {
     const run = this.#s.flat;
-    const p = this.#params.flatLine;
-    if (!run || !p.enabled) return false;
+    if (!run || !this.#params.flatLine.enabled) return false;
     if (run.stuck) return true;
-    if (run.count < p.suspectSamples || this.#s.lastTs! - run.startTs < p.suspectAfterS * 1000) return false;
+    if (!this.#suspectRun(run, this.#s.lastTs!)) return false;
     // The run's earlier values added count − 2 differences within it (this reading's is not added yet).
     const inRun = Math.max(0, run.count - 2);
     this.#diffs.dropNewest(inRun);
@@ -199,10 +204,13 @@ export class SeriesMonitor {
    * QARTOD spike, method "average": |x[n-1] − (x[n] + x[n-2]) / 2|, a verdict on the previous reading. Only a
    * reading beyond both neighbours can be a spike: otherwise the neighbour of a spike would be flagged too.
    */
-  #spike(r: SeriesReading): CheckResult {
+  #spike(r: SeriesReading, sigma: number | null): CheckResult {
     const [older, middle] = this.#s.recent;
     if (!older || !middle) return notEvaluated('spike', 'needs the two previous readings without a gap');
-    const sigma = this.#sigma(this.#diffs, this.#spec.resolution ?? 0);
+    // A sensor that comes back from a freeze steps to the live level: (x[n] + x[n−2]) / 2 would average a
+    // frozen value with a live one.
+    if (older.ts === this.#s.stuckEnd)
+      return notEvaluated('spike', 'the reading before it ended a stuck run: a recovery, not a spike');
     if (sigma === null)
       return notEvaluated('spike', `needs ${this.#params.sigma.minSamples} differences with some spread`);
     const { suspectSigma, failSigma } = this.#params.spike;
@@ -238,31 +246,70 @@ export class SeriesMonitor {
 
   /**
    * Values within `tolerance` of each other (max − min) for at least both a number of samples and a duration.
-   * A value outside starts a new run at itself, so a run is never longer than the true flat stretch.
+   * A value outside starts a new run at itself, so a run is never longer than the true flat stretch. `noise`
+   * (the robust sigma of first differences before this reading) goes with a run that starts here.
    */
-  #flatLine(r: SeriesReading, context: ObserveContext): CheckResult {
+  #flatLine(r: SeriesReading, context: ObserveContext, noise: number | null): CheckResult {
     const p = this.#params.flatLine;
-    const tolerance = p.tolerance ?? this.#spec.resolution ?? 0;
+    const tolerance = this.#tolerance();
     const run = this.#s.flat;
     if (run && Math.max(run.max, r.value) - Math.min(run.min, r.value) <= tolerance) {
       run.count += 1;
       run.min = Math.min(run.min, r.value);
       run.max = Math.max(run.max, r.value);
     } else {
+      const previous = this.#s.recent.at(-1);
+      if (run?.stuck && previous) this.#s.stuckEnd = previous.ts;
       this.#s.flat = { startTs: r.ts, count: 1, min: r.value, max: r.value };
+      if (noise !== null) this.#s.flat.noise = compact(noise);
     }
     if (!p.enabled) return notEvaluated('flat_line', 'switched off for this series in the rules file');
     if (context.assetIdle) return notEvaluated('flat_line', 'the asset is stopped or in maintenance');
-    const { startTs, count } = this.#s.flat!;
-    const durationS = (r.ts - startTs) / 1000;
-    const fail = count >= p.failSamples && durationS >= p.failAfterS;
-    const suspect = count >= p.suspectSamples && durationS >= p.suspectAfterS;
+    const flat = this.#s.flat!;
+    const durationS = (r.ts - flat.startTs) / 1000;
+    const fail = flat.count >= p.failSamples && durationS >= p.failAfterS;
+    const suspect = this.#suspectRun(flat, r.ts);
     return result('flat_line', fail ? 4 : suspect ? 3 : 1, durationS, fail ? p.failAfterS : p.suspectAfterS, {
       tolerance,
-      samples: count,
-      since: new Date(startTs).toISOString(),
+      samples: flat.count,
+      since: new Date(flat.startTs).toISOString(),
+      ...(flat.noise === undefined
+        ? {}
+        : { noise: flat.noise, healthyChance: healthyRunChance(flat, tolerance) }),
     });
   }
+
+  #tolerance(): number {
+    return this.#params.flatLine.tolerance ?? this.#spec.resolution ?? 0;
+  }
+
+  /**
+   * A run is suspect from `suspectSamples` on, once it has lasted `suspectAfter`, or sooner when the series'
+   * noise before it makes a run that long improbable (at most `suspectChance`): a sensor whose readings move
+   * by many tolerances a sample does not sit still for ten samples.
+   */
+  #suspectRun(run: FlatRun, now: number): boolean {
+    const p = this.#params.flatLine;
+    if (run.count < p.suspectSamples) return false;
+    if (now - run.startTs >= p.suspectAfterS * 1000) return true;
+    return (
+      p.suspectChance > 0 &&
+      run.noise !== undefined &&
+      healthyRunChance(run, this.#tolerance()) <= p.suspectChance
+    );
+  }
+}
+
+/**
+ * An upper bound of the chance that a healthy series stays within `tolerance` for the run's samples: each of
+ * its count − 1 first differences (normal, sigma `noise`) would lie within ±tolerance, at most
+ * tolerance × √(2/π) / noise each (the density's peak times the width), taken as independent. Staying within
+ * the tolerance band (max − min) is stricter than each step within it, so healthy runs are rarer than this.
+ */
+function healthyRunChance(run: FlatRun, tolerance: number): number {
+  if (run.noise === undefined || !(run.noise > 0)) return 1;
+  const step = Math.min(1, (tolerance * Math.sqrt(2 / Math.PI)) / run.noise);
+  return step ** Math.max(0, run.count - 1);
 }
 
 /**

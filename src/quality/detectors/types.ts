@@ -85,6 +85,12 @@ export interface FlatLineParameters {
   tolerance: number | null;
   suspectSamples: number;
   suspectAfterS: number;
+  /**
+   * A run of at least `suspectSamples` is suspect before `suspectAfterS` once a healthy series with the noise
+   * measured before the run would stay within the tolerance that long with at most this chance; 0: only the
+   * duration counts.
+   */
+  suspectChance: number;
   failSamples: number;
   failAfterS: number;
 }

@@ -142,6 +142,41 @@ describe('DriftMonitor', () => {
     expect(m.observeHour(T0, 60, [0, 0, 0])).toEqual([]);
   });
 
+  it('measures hour-to-hour correlated noise and is not thrown by a spike in the baseline', () => {
+    // Seeded AR(1) noise (lag-1 correlation ρ), 9 days, a week of baseline ending a day back: the long-run
+    // factor √((1 + ρ) / (1 − ρ)) is 2 for ρ 0.6 and 1 for white noise.
+    const longBaseline = {
+      ...params,
+      drift: { ...params.drift, baselineHours: 7 * 24, baselineLagHours: 24, minBaselineHours: 7 * 24 },
+    };
+    const serialNoise = (rho: number, seed: number, spikeAt?: number) => {
+      let state = seed;
+      const uniform = () => {
+        state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+        return (state + 1) / (2 ** 31 + 1);
+      };
+      let e = 0;
+      return Array.from({ length: 9 * 24 }, (_, h) => {
+        const gaussian = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+        e = rho * e + Math.sqrt(1 - rho * rho) * gaussian;
+        return h === spikeAt ? e + 50 : e;
+      });
+    };
+    const lastHour = (rho: number, spikeAt?: number) => {
+      const noise = [0, 1, 2, 3].map((i) => serialNoise(rho, 7 + i, i === 0 ? spikeAt : undefined));
+      const out = run(line(longBaseline), 0, 9 * 24, (h, i) => noise[i]![h]! - (healthy(h, i) - levels[i]!));
+      return out.at(-1)!.find((r) => r.check === 'drift_cusum')!.details;
+    };
+    const correlated = lastHour(0.6);
+    expect(correlated.serialFactor as number).toBeGreaterThan(1.6);
+    expect(correlated.serialFactor as number).toBeLessThan(2.5);
+    expect(lastHour(0).serialFactor as number).toBeLessThan(1.3);
+    // A 50-sigma spike in the baseline moves the noise estimate by a few percent, not by a factor.
+    const spiked = lastHour(0.6, 3 * 24 + 5);
+    expect((spiked.baselineSigma as number) / (correlated.baselineSigma as number)).toBeLessThan(1.1);
+    expect(Math.abs((spiked.serialFactor as number) - (correlated.serialFactor as number))).toBeLessThan(0.2);
+  });
+
   it('continues after a state round trip exactly as without the restart', () => {
     const offset = deviceOnly((h) => (h > 100 ? 0.03 * (h - 100) : 0));
     const expected = run(line(), 0, 160, offset);

@@ -93,6 +93,9 @@ metrics:
         'quality-rules.yaml:2:41: defaults.drift.min_peers: must be >= 1',
       ].join('\n'),
     );
+    expect(parseError('metrics:\n  power:\n    flat_line: { suspect_chance: 2 }\n')).toBe(
+      'quality-rules.yaml:3:34: metrics.power.flat_line.suspect_chance: must be <= 1',
+    );
     expect(parseError('asset_classes:\n  critical:\n    asset_classes: {}\n')).toMatch(
       /asset_classes\.critical\.asset_classes: unknown key 'asset_classes'/,
     );

@@ -169,12 +169,66 @@ describe('SeriesMonitor', () => {
     const after = series(100, (i) => wiggle(i + 7), T0 + 270 * MIN);
     const out = feed(m, [...before, ...stuck, ...after]);
     expect(check(out[150 + 119]!, 'flat_line').flag).toBe(3);
-    const spikes = out.slice(270).filter((o) => check(o, 'spike').flag !== 1);
+    const spikes = out.slice(270).filter((o) => check(o, 'spike').flag >= 3);
     expect(spikes).toEqual([]);
     // The sigma still measures the wiggle (differences of about ±0.5), not the zeros of the stuck stretch.
     expect(check(out.at(-1)!, 'spike').details.sigma).toBeGreaterThan(0.3);
   });
 
+  it('flags a stuck noisy series before the suspect span: a run that long is improbable under its noise', () => {
+    const m = new SeriesMonitor(spec, params);
+    // Noise of about ±0.5 a minute against a tolerance of 0.1 (the resolution): ten equal values cannot be noise.
+    const out = feed(m, [...series(150), ...series(30, () => 21.3, T0 + 150 * MIN)]);
+    const stuck = out.slice(150).map((o) => check(o, 'flat_line'));
+    expect(stuck[8]!.flag).toBe(1); // 9 samples: fewer than suspect_samples
+    const first = stuck.findIndex((r) => r.flag === 3);
+    expect(first).toBeGreaterThanOrEqual(9);
+    expect(first).toBeLessThan(20); // minutes, not the hour of suspect_after
+    expect(stuck[first]!.details.healthyChance as number).toBeLessThanOrEqual(1e-9);
+    expect(stuck[first - 1]!.details.healthyChance as number).toBeGreaterThan(1e-9);
+    // The noise is the one measured before the run: its zeros do not shrink it.
+    expect(stuck[first]!.details.noise).toBe(stuck[0]!.details.noise);
+    // A state round trip keeps the run's noise.
+    const restored = new SeriesMonitor(spec, params, m.state());
+    expect(check(restored.observe({ ts: T0 + 180 * MIN, value: 21.3 }), 'flat_line').flag).toBe(3);
+  });
+
+  it('does not take the step back from a stuck stretch to the live level for a spike', () => {
+    const m = new SeriesMonitor(spec, params);
+    const before = series(150);
+    const stuck = series(60, () => 21.3, T0 + 150 * MIN);
+    // The live level moved on while the sensor was frozen, 8 units above it; the first live value is a local peak.
+    const after = series(30, (i) => wiggle(i + 2) + 9, T0 + 210 * MIN);
+    const out = feed(m, [...before, ...stuck, ...after]);
+    const recovery = check(out[211]!, 'spike'); // judges the first reading after the stuck stretch
+    expect(recovery.flag).toBe(2);
+    expect(recovery.details.reason).toMatch(/recovery, not a spike/);
+    expect(out.slice(210).filter((o) => check(o, 'spike').flag >= 3)).toEqual([]);
+    // A spike after the recovery is still one.
+    m.observe({ ts: T0 + 240 * MIN, value: wiggle(32) + 19 });
+    expect(check(m.observe({ ts: T0 + 241 * MIN, value: wiggle(33) + 9 }), 'spike')).toMatchObject({
+      flag: 4,
+      details: { readingTs: T0 + 240 * MIN },
+    });
+  });
+
+  it('waits the suspect span when the noise is about the resolution, and with suspect_chance 0', () => {
+    // Whole units whose readings mostly repeat (a battery-like gauge): the noise floors at the resolution, so
+    // an hour of one value is not improbable, and only the duration decides.
+    const coarse = { ...spec, resolution: 1 };
+    const steps = series(100, (i) => 80 + 2 * (Math.floor(i / 3) % 2));
+    const flat = series(61, () => 80, T0 + 100 * MIN);
+    const out = feed(new SeriesMonitor(coarse, params), [...steps, ...flat]).slice(100);
+    expect(check(out[59]!, 'flat_line').flag).toBe(1);
+    expect(check(out[60]!, 'flat_line').flag).toBe(3);
+    const durationOnly = { ...params, flatLine: { ...params.flatLine, suspectChance: 0 } };
+    const noisy = feed(new SeriesMonitor(spec, durationOnly), [
+      ...series(150),
+      ...series(61, () => 21.3, T0 + 150 * MIN),
+    ]).slice(150);
+    expect(check(noisy[59]!, 'flat_line').flag).toBe(1);
+    expect(check(noisy[60]!, 'flat_line').flag).toBe(3);
+  });
   it('flags a gap by the device cadence: suspect over 3 intervals, fail over 10', () => {
     const m = new SeriesMonitor(spec, params);
     m.observe({ ts: T0, value: 20 });
