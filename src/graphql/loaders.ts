@@ -298,9 +298,11 @@ export function createLoaders(
             first + 1,
           ],
         );
+        // A page of readings keeps its rows as pg made them ("forKey" is not a Reading field): no copy per row.
         const lists = groupRows<ReadingRow>(
           group.map((k) => k.deviceId),
           rows,
+          false,
         );
         return new Map(group.map((k, i) => [readingsKey(k), toConnection(lists[i]!, first)]));
       },
@@ -398,9 +400,9 @@ function groupedLoader<K, V>(
   );
 }
 
-function groupRows<V>(keys: readonly (string | number)[], rows: Row[]): V[][] {
+function groupRows<V>(keys: readonly (string | number)[], rows: Row[], stripKey = true): V[][] {
   const lists = new Map<string, V[]>(keys.map((k) => [String(k), []]));
-  for (const r of rows) lists.get(String(r.forKey))?.push(strip<V>(r));
+  for (const r of rows) lists.get(String(r.forKey))?.push(stripKey ? strip<V>(r) : (r as V));
   return keys.map((k) => lists.get(String(k)) ?? []);
 }
 
