@@ -133,8 +133,10 @@ function jsonataMapping(name: string, jsonata: string): string {
   const start = shipped.indexOf('  short_description: >-');
   const end = shipped.indexOf('  description: >-');
   const text =
-    `${shipped.slice(0, start)}  short_description: { expr: { jsonata: '${jsonata}' }, on_error: dead_letter }\n${shipped.slice(end)}`
-      .replace(/\ntests:[\s\S]*$/, '\n');
+    `${shipped.slice(0, start)}  short_description: { expr: { jsonata: '${jsonata}' }, on_error: dead_letter }\n${shipped.slice(end)}`.replace(
+      /\ntests:[\s\S]*$/,
+      '\n',
+    );
   // A mapping's source contract lives under its own folder (mappings/README.md): take the shipped one along.
   cpSync(join(repoRoot, 'mappings/contracts'), join(tmp, 'contracts'), { recursive: true });
   const file = join(tmp, name);
