@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/index.ts';
 
 /**
  * Recomputes the hourly rollup for queued hours (hub.rollup_dirty), oldest first, each from the facts, so a
@@ -10,19 +11,13 @@ export async function recomputeDirtyHours(
   pool: pg.Pool,
   options: { limit?: number; settleMs?: number } = {},
 ): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  // inTransaction keeps an 'error' listener on the connection: a server restart mid-recompute rejects, it does not
+  // end the process.
+  return inTransaction(pool, async (client) => {
     const recomputed = await recomputeDeviceHours(client, options);
     if (recomputed.length > 0) await recomputeAssetHours(client, recomputed);
-    await client.query('COMMIT');
     return recomputed.length;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 interface MetricHour {

@@ -9,6 +9,7 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import type pg from 'pg';
+import { inTransaction } from '../../db/index.ts';
 import type { Logger } from '../../observability/index.ts';
 import { maskPii } from './masking.ts';
 import { perDocument } from './operation-checks.ts';
@@ -122,22 +123,19 @@ export class AuditWriter {
       );
       return `(${Array.from({ length: 14 }, (_, i) => `$${first + i + 1}`).join(', ')})`;
     });
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-      await client.query(
-        `INSERT INTO hub.audit_log (who, role, principal_kind, operation, operation_type, query_hash, variables,
-           fields_touched, classifications, row_count, duration_ms, outcome, error_codes, error_message)
-         VALUES ${tuples.join(', ')}`,
-        params,
-      );
-      await client.query('COMMIT');
-      client.release();
-    } catch (err) {
-      // A connection left inside a failed transaction must not go back to the pool.
-      client.release(err as Error);
-      throw err;
-    }
+    // inTransaction keeps an 'error' listener on the connection while it is checked out, so a server restart
+    // fails this write instead of ending the process.
+    await inTransaction(
+      this.db,
+      (client) =>
+        client.query(
+          `INSERT INTO hub.audit_log (who, role, principal_kind, operation, operation_type, query_hash, variables,
+             fields_touched, classifications, row_count, duration_ms, outcome, error_codes, error_message)
+           VALUES ${tuples.join(', ')}`,
+          params,
+        ),
+      'BEGIN; SET LOCAL synchronous_commit = off',
+    );
   }
 }
 

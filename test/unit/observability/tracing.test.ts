@@ -57,6 +57,10 @@ describe('tracing', () => {
         await client.query('SELECT 1 AS one');
         return span.spanContext();
       });
+      // The pg span ends in the instrumentation's callback, which may run after the query's promise settles.
+      const deadline = Date.now() + 5000;
+      while (finished(/^pg\.query/).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
       const [query] = finished(/^pg\.query/);
       expect(query?.spanContext().traceId).toBe(stage.traceId);
       expect(query?.parentSpanContext?.spanId).toBe(stage.spanId);
